@@ -1,0 +1,187 @@
+// Parses `eic-ssh [options] [user@]TARGET [COMMAND...]` with ssh(1)'s grammar:
+// short flags may be bundled (-vvv, -tt, -qT) and take values attached or apart
+// (-p22, -p 22, -oKey=value); options may follow TARGET, and the first word after
+// TARGET that is not an option starts COMMAND; `--` ends options. We support a
+// deliberate subset of ssh's flags, and every other flag is an error, never ignored.
+import { UsageError } from '../errors.js';
+import { applySshOption, type SshConfigOptions } from './ssh-options.js';
+
+export type Via = 'auto' | 'direct';
+export type KeyType = 'ed25519' | 'rsa-2048' | 'rsa-4096';
+
+export interface SshOptions extends SshConfigOptions {
+  target?: string;
+  command: string[];
+  identityFile?: string;
+  via: Via;
+  keyType: KeyType;
+  // ssh's -t count: 0 = decide from the terminal, 1 = -t, 2 = -tt; -T sets 'disable'.
+  requestTty: 'auto' | 'force' | 'force-always' | 'disable';
+  verbosity: number;
+  quiet: boolean;
+  escapeChar: string | null;
+  profile?: string;
+  region?: string;
+}
+
+// ssh flags that take no value and that we implement.
+const BOOLEAN_FLAGS = new Set(['t', 'T', 'v', 'q']);
+// ssh flags that take a value and that we implement.
+const VALUE_FLAGS = new Set(['l', 'p', 'i', 'o', 'e']);
+// ssh flags we know but do not implement (yet): a clear error, not "unknown".
+const UNSUPPORTED_FLAGS = new Set('46AaCfGgKkMNnsXxYyBbcDEFIJLmOPQRSWw'.split(''));
+
+const LONG_VALUE_OPTIONS = new Set(['via', 'key-type', 'profile', 'region']);
+
+export function parseSshArgs(argv: string[]): SshOptions {
+  const options: SshOptions = {
+    command: [],
+    via: 'auto',
+    keyType: 'ed25519',
+    requestTty: 'auto',
+    verbosity: 0,
+    quiet: false,
+    escapeChar: '~',
+    strictHostKeyChecking: 'accept-new',
+  };
+  let ttyCount = 0;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--') {
+      i++;
+      break;
+    }
+    if (arg.startsWith('--')) {
+      const [name, attached] = splitLong(arg.slice(2));
+      if (!LONG_VALUE_OPTIONS.has(name)) throw new UsageError(`unknown option --${name}`, 'see eic-ssh --help');
+      const value = attached ?? argv[++i];
+      if (value === undefined) throw new UsageError(`option --${name} needs a value`, 'see eic-ssh --help');
+      applyLong(options, name, value);
+      continue;
+    }
+    if (arg.startsWith('-') && arg.length > 1) {
+      i = parseShortBundle(argv, i, options, () => ttyCount++);
+      continue;
+    }
+    if (options.target === undefined) {
+      setTarget(options, arg);
+      continue;
+    }
+    break; // the first word after TARGET that is not an option starts COMMAND
+  }
+  if (options.target === undefined && i < argv.length) setTarget(options, argv[i++]);
+  options.command = argv.slice(i);
+  if (options.requestTty !== 'disable' && ttyCount > 0) options.requestTty = ttyCount > 1 ? 'force-always' : 'force';
+  return options;
+}
+
+function parseShortBundle(argv: string[], index: number, options: SshOptions, countTty: () => void): number {
+  const arg = argv[index];
+  for (let k = 1; k < arg.length; k++) {
+    const flag = arg[k];
+    if (BOOLEAN_FLAGS.has(flag)) {
+      if (flag === 't') countTty();
+      if (flag === 'T') options.requestTty = 'disable';
+      if (flag === 'v') options.verbosity++;
+      if (flag === 'q') options.quiet = true;
+      continue;
+    }
+    if (VALUE_FLAGS.has(flag)) {
+      const attached = arg.slice(k + 1);
+      const value = attached !== '' ? attached : argv[++index];
+      if (value === undefined) throw new UsageError(`option -${flag} needs a value`, 'see eic-ssh --help');
+      applyShort(options, flag, value);
+      return index;
+    }
+    if (flag === 'V') throw new UsageError('-V is not an eic-ssh option', 'use --version to print the version');
+    if (UNSUPPORTED_FLAGS.has(flag)) {
+      throw new UsageError(`ssh option -${flag} is not supported by eic-ssh`, 'see eic-ssh --help for the supported ssh options');
+    }
+    throw new UsageError(`unknown option -${flag}`, 'see eic-ssh --help');
+  }
+  return index;
+}
+
+function applyShort(options: SshOptions, flag: string, value: string): void {
+  switch (flag) {
+    case 'l':
+      // ssh(1) keeps the first user it is given, whether by -l or user@host.
+      options.user ??= value;
+      return;
+    case 'p':
+      options.port = parsePort(value, '-p');
+      return;
+    case 'i':
+      options.identityFile = value;
+      return;
+    case 'o':
+      applySshOption(options, value);
+      return;
+    case 'e':
+      options.escapeChar = parseEscapeChar(value);
+      return;
+  }
+}
+
+function applyLong(options: SshOptions, name: string, value: string): void {
+  switch (name) {
+    case 'via':
+      if (value !== 'auto' && value !== 'direct') {
+        throw new UsageError(`--via must be auto or direct, not '${value}'`, 'eice and ssm routes arrive in later releases');
+      }
+      options.via = value;
+      return;
+    case 'key-type':
+      options.keyType = parseKeyType(value);
+      return;
+    case 'profile':
+      options.profile = value;
+      return;
+    case 'region':
+      options.region = value;
+      return;
+  }
+}
+
+export function parsePort(value: string, what: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port >= 1 && port <= 65535)) throw new UsageError(`${what}: '${value}' is not a port number`, 'use a number from 1 to 65535');
+  return port;
+}
+
+function parseKeyType(value: string): KeyType {
+  const normalized = value.toLowerCase();
+  if (normalized === 'ed25519') return 'ed25519';
+  if (normalized === 'rsa' || normalized === 'rsa-2048') return 'rsa-2048';
+  if (normalized === 'rsa-4096') return 'rsa-4096';
+  throw new UsageError(`--key-type must be ed25519, rsa or rsa-4096, not '${value}'`, 'EC2 Instance Connect accepts Ed25519 and RSA keys');
+}
+
+// ssh -e: a single character, '^X' for a control character, or 'none'.
+function parseEscapeChar(value: string): string | null {
+  if (value === 'none') return null;
+  if (value.length === 1) return value;
+  if (/^\^[@-_a-z]$/.test(value)) return String.fromCharCode(value[1].toUpperCase().charCodeAt(0) & 0x1f);
+  throw new UsageError(`-e: bad escape character '${value}'`, "use a single character, '^X', or 'none'");
+}
+
+function splitLong(text: string): [string, string | undefined] {
+  const eq = text.indexOf('=');
+  return eq < 0 ? [text, undefined] : [text.slice(0, eq), text.slice(eq + 1)];
+}
+
+// user@target: the last '@' separates them, so user names may contain '@' as EIC allows.
+function setTarget(options: SshOptions, target: string): void {
+  const at = target.lastIndexOf('@');
+  if (at < 0) {
+    options.target = target;
+    return;
+  }
+  const user = target.slice(0, at);
+  const host = target.slice(at + 1);
+  if (!user || !host) throw new UsageError(`'${target}' is not [user@]target`, 'for example: eic-ssh ec2-user@i-0123456789abcdef0');
+  // ssh(1) keeps the first user it is given, whether by -l or user@host.
+  options.user ??= user;
+  options.target = host;
+}

@@ -1,0 +1,113 @@
+// `-o Key=Value` for the ssh_config(5) options users pass most. Keywords are
+// case-insensitive and take `Key=Value` or `Key Value`, as in ssh. Any other keyword
+// is an error that lists what is supported: silently ignoring an option could make a
+// script believe it got a behaviour (say, strict host-key checking) that it did not.
+import { UsageError } from '../errors.js';
+
+export type StrictHostKeyChecking = 'yes' | 'accept-new' | 'no';
+
+export interface SshConfigOptions {
+  user?: string;
+  port?: number;
+  identityFile?: string;
+  strictHostKeyChecking: StrictHostKeyChecking;
+  userKnownHostsFile?: string;
+  connectTimeoutSeconds?: number;
+  serverAliveIntervalSeconds?: number;
+  serverAliveCountMax?: number;
+  requestTty: 'auto' | 'force' | 'force-always' | 'disable';
+}
+
+type Setter = (options: SshConfigOptions, value: string, keyword: string) => void;
+
+const SETTERS: Record<string, Setter> = {
+  stricthostkeychecking: (o, v, k) => {
+    const map: Record<string, StrictHostKeyChecking> = {
+      yes: 'yes',
+      true: 'yes',
+      // We never prompt mid-connection: 'ask' refuses unknown keys like 'yes'.
+      ask: 'yes',
+      'accept-new': 'accept-new',
+      no: 'no',
+      off: 'no',
+      false: 'no',
+    };
+    const mode = map[v.toLowerCase()];
+    if (!mode) throw badValue(k, v, 'yes, accept-new or no');
+    o.strictHostKeyChecking = mode;
+  },
+  userknownhostsfile: (o, v) => {
+    o.userKnownHostsFile = v.split(/\s+/)[0];
+  },
+  connecttimeout: (o, v, k) => {
+    o.connectTimeoutSeconds = positiveInteger(k, v);
+  },
+  serveraliveinterval: (o, v, k) => {
+    o.serverAliveIntervalSeconds = nonNegativeInteger(k, v);
+  },
+  serveralivecountmax: (o, v, k) => {
+    o.serverAliveCountMax = nonNegativeInteger(k, v);
+  },
+  user: (o, v) => {
+    o.user ??= v;
+  },
+  port: (o, v, k) => {
+    const port = positiveInteger(k, v);
+    if (port > 65535) throw badValue(k, v, 'a port from 1 to 65535');
+    o.port ??= port;
+  },
+  identityfile: (o, v) => {
+    o.identityFile ??= v;
+  },
+  requesttty: (o, v, k) => {
+    const map: Record<string, SshConfigOptions['requestTty']> = { auto: 'auto', yes: 'force', force: 'force-always', no: 'disable' };
+    const mode = map[v.toLowerCase()];
+    if (!mode) throw badValue(k, v, 'auto, yes, force or no');
+    o.requestTty = mode;
+  },
+};
+
+export const SUPPORTED_SSH_OPTIONS = [
+  'StrictHostKeyChecking',
+  'UserKnownHostsFile',
+  'ConnectTimeout',
+  'ServerAliveInterval',
+  'ServerAliveCountMax',
+  'User',
+  'Port',
+  'IdentityFile',
+  'RequestTTY',
+];
+
+export function applySshOption(options: SshConfigOptions, text: string): void {
+  const match = /^\s*([A-Za-z]+)\s*(?:=\s*|\s+)(.*?)\s*$/.exec(text);
+  if (!match || match[2] === '') {
+    throw new UsageError(`-o '${text}' is not Key=Value`, 'for example: -o StrictHostKeyChecking=yes');
+  }
+  const [, keyword, value] = match;
+  const setter = SETTERS[keyword.toLowerCase()];
+  if (!setter) {
+    throw new UsageError(`-o ${keyword} is not supported by eic-ssh`, `supported: ${SUPPORTED_SSH_OPTIONS.join(', ')}`);
+  }
+  setter(options, unquote(value), keyword);
+}
+
+function unquote(value: string): string {
+  return /^".*"$/.test(value) ? value.slice(1, -1) : value;
+}
+
+function positiveInteger(keyword: string, value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1)) throw badValue(keyword, value, 'a whole number of at least 1');
+  return n;
+}
+
+function nonNegativeInteger(keyword: string, value: string): number {
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 0)) throw badValue(keyword, value, 'a whole number');
+  return n;
+}
+
+function badValue(keyword: string, value: string, expected: string): UsageError {
+  return new UsageError(`-o ${keyword}: bad value '${value}'`, `expected ${expected}`);
+}

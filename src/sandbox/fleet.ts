@@ -1,0 +1,95 @@
+// Turns short instance specs into full SandboxInstance records: ids, loopback
+// addresses, EC2-style DNS names, images and the OS users those images have.
+import type { AddressBlock } from './addresses.js';
+import type { InstanceStateName, SandboxInstance } from './world.js';
+
+export type ImageKind = 'amazon-linux' | 'ubuntu' | 'debian';
+
+export interface InstanceSpec {
+  name?: string;
+  tags?: Record<string, string>;
+  // false: no public address; reachable only through a tunnel (later issues).
+  public?: boolean;
+  state?: InstanceStateName;
+  image?: ImageKind;
+  instanceId?: string;
+  subnet?: 'a' | 'b';
+}
+
+interface Image {
+  imageId: string;
+  platformDetails: string;
+  osUser: string;
+}
+
+// Image ids are made up but well-formed; the OS users are those of the real images.
+export const IMAGES: Record<ImageKind, Image> = {
+  'amazon-linux': { imageId: 'ami-0a1e2d3c4b5a69788', platformDetails: 'Linux/UNIX', osUser: 'ec2-user' },
+  ubuntu: { imageId: 'ami-0b2f3e4d5c6b7a899', platformDetails: 'Linux/UNIX', osUser: 'ubuntu' },
+  debian: { imageId: 'ami-0c3a4f5e6d7c8b9aa', platformDetails: 'Linux/UNIX', osUser: 'admin' },
+};
+
+// The fleet `eic-ssh sandbox` starts with when given none.
+export const DEFAULT_FLEET: InstanceSpec[] = [
+  { name: 'web-1', image: 'amazon-linux' },
+  { name: 'web-2', image: 'ubuntu', subnet: 'b' },
+  { name: 'db-1', image: 'amazon-linux', public: false },
+  { name: 'worker', image: 'debian' },
+  { name: 'worker', image: 'debian', subnet: 'b' },
+  { name: 'old-batch', image: 'amazon-linux', state: 'stopped' },
+];
+
+export const SANDBOX_VPC_ID = 'vpc-0e1c5a4db0c0ffee1';
+const SUBNETS = { a: 'subnet-0e1c5a4db0c0aaaa1', b: 'subnet-0e1c5a4db0c0bbbb2' };
+
+export interface FleetContext {
+  region: string;
+  addresses: AddressBlock;
+  sshPort: number;
+  launchTime: Date;
+}
+
+export function buildInstance(spec: InstanceSpec, index: number, context: FleetContext): SandboxInstance {
+  const image = IMAGES[spec.image ?? 'amazon-linux'];
+  const isPublic = spec.public ?? true;
+  const subnet = spec.subnet ?? 'a';
+  // Public instances listen on their public address; private ones on an address
+  // that DescribeInstances never reports.
+  const hostAddress = context.addresses.next();
+  const privateIp = context.addresses.next();
+  const tags = { ...(spec.name ? { Name: spec.name } : {}), ...spec.tags };
+  return {
+    instanceId: spec.instanceId ?? `i-0e1c5a4db${(index + 1).toString(16).padStart(8, '0')}`,
+    tags,
+    state: spec.state ?? 'running',
+    imageId: image.imageId,
+    platformDetails: image.platformDetails,
+    instanceType: 't3.micro',
+    az: `${context.region}${subnet}`,
+    vpcId: SANDBOX_VPC_ID,
+    subnetId: SUBNETS[subnet],
+    privateIp,
+    privateDnsName: privateDnsName(privateIp, context.region),
+    publicIp: isPublic ? hostAddress : undefined,
+    publicDnsName: isPublic ? publicDnsName(hostAddress, context.region) : undefined,
+    hostAddress,
+    sshPort: context.sshPort,
+    imdsPort: 0,
+    osUsers: [image.osUser],
+    launchTime: context.launchTime,
+    hostKeys: [],
+    metadataHttpEndpoint: 'enabled',
+    clockSkewSeconds: 0,
+  };
+}
+
+// EC2's naming: us-east-1 uses ec2.internal and compute-1; other regions name themselves.
+export function privateDnsName(ip: string, region: string): string {
+  const host = `ip-${ip.replace(/\./g, '-')}`;
+  return region === 'us-east-1' ? `${host}.ec2.internal` : `${host}.${region}.compute.internal`;
+}
+
+export function publicDnsName(ip: string, region: string): string {
+  const host = `ec2-${ip.replace(/\./g, '-')}`;
+  return region === 'us-east-1' ? `${host}.compute-1.amazonaws.com` : `${host}.${region}.compute.amazonaws.com`;
+}

@@ -1,0 +1,135 @@
+// startSandbox(): an emulated AWS account on loopback, ready with no configuration.
+// It starts the API server the real AWS SDK talks to, and one real OpenSSH sshd
+// runtime per running instance, and hands back everything a client needs: the
+// environment variables that point eic-ssh (and the aws CLI) at it, the world
+// model with its knobs and call log, and close().
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { allocateAddressBlock } from './addresses.js';
+import { buildInstance, DEFAULT_FLEET, type InstanceSpec } from './fleet.js';
+import { startApiServer } from './http-api.js';
+import { createSandboxCa, createStateDir, startInstanceRuntime, type InstanceRuntime } from './instance/instance.js';
+import { World, type SandboxInstance, type SandboxPrincipal } from './world.js';
+
+export interface SandboxOptions {
+  region?: string;
+  fleet?: InstanceSpec[];
+  // Port of the API server on 127.0.0.1 (default: any free port).
+  apiPort?: number;
+  // SSH port on every instance address (default: 22 as root when free, else a free port).
+  sshPort?: number;
+  // Keep the state directory (sshd configs, logs) on close, for debugging.
+  keepState?: boolean;
+}
+
+export interface Sandbox {
+  readonly world: World;
+  readonly region: string;
+  readonly apiUrl: string;
+  readonly sshPort: number;
+  readonly stateDir: string;
+  readonly principal: SandboxPrincipal;
+  // Variables that point eic-ssh and the aws CLI at this sandbox.
+  readonly env: Record<string, string>;
+  instances(): SandboxInstance[];
+  // The instance with this id or Name tag (the first, for a shared name).
+  instance(idOrName: string): SandboxInstance;
+  runtime(instanceId: string): InstanceRuntime;
+  close(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const region = options.region ?? 'us-east-1';
+  const world = new World(region);
+  const principal = sandboxPrincipal(world.accountId);
+  world.principals.push(principal);
+
+  const stateDir = await createStateDir();
+  const addresses = await allocateAddressBlock();
+  const sshPort = options.sshPort ?? (await pickSshPort(`${addresses.prefix}.10`));
+  const launchTime = new Date(Math.floor(world.clock.now() / 1000) * 1000);
+  const fleet = options.fleet ?? DEFAULT_FLEET;
+  fleet.forEach((spec, index) => world.addInstance(buildInstance(spec, index, { region, addresses, sshPort, launchTime })));
+
+  const runtimes = new Map<string, InstanceRuntime>();
+  const api = await startApiServer(world, { port: options.apiPort ?? 0 });
+  const close = async () => {
+    await Promise.allSettled([api.close(), ...[...runtimes.values()].map((r) => r.close())]);
+    if (!options.keepState) await rm(stateDir, { recursive: true, force: true });
+  };
+  try {
+    const ca = await createSandboxCa(region, world.clock.now());
+    // Stopped instances get a runtime too (host keys, console output) but are refused
+    // by the API before any connection; sshd only answers while they are running.
+    for (const instance of world.instances.values()) {
+      runtimes.set(instance.instanceId, await startInstanceRuntime(world, instance, { stateDir: join(stateDir, instance.instanceId), ca }));
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  const env: Record<string, string> = {
+    AWS_ENDPOINT_URL: api.url,
+    AWS_ACCESS_KEY_ID: principal.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: principal.secretAccessKey,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    // A fresh sandbox has fresh host keys: keep its known hosts apart from the user's.
+    EIC_SSH_KNOWN_HOSTS: join(stateDir, 'known_hosts'),
+  };
+  if (sshPort !== 22) env.EIC_SSH_PORT = String(sshPort);
+
+  return {
+    world,
+    region,
+    apiUrl: api.url,
+    sshPort,
+    stateDir,
+    principal,
+    env,
+    instances: () => [...world.instances.values()],
+    instance(idOrName) {
+      const found = [...world.instances.values()].find((i) => i.instanceId === idOrName || i.tags.Name === idOrName);
+      if (!found) throw new Error(`sandbox has no instance ${idOrName}`);
+      return found;
+    },
+    runtime(instanceId) {
+      const runtime = runtimes.get(instanceId);
+      if (!runtime) throw new Error(`sandbox has no runtime for ${instanceId}`);
+      return runtime;
+    },
+    close,
+  };
+}
+
+// Throw-away credentials, unique per sandbox: nothing else will accept them.
+function sandboxPrincipal(accountId: string): SandboxPrincipal {
+  return {
+    accessKeyId: `AKIASANDBOX${randomBytes(5).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(30).toString('base64'),
+    arn: `arn:aws:iam::${accountId}:user/sandbox-developer`,
+    userId: `AIDASANDBOX${randomBytes(6).toString('hex').toUpperCase()}`,
+  };
+}
+
+// Port 22 as on EC2 when we may bind it; each sandbox has its own addresses, so
+// only something else on that exact address (or on 0.0.0.0:22) can be in the way.
+async function pickSshPort(address: string): Promise<number> {
+  if (process.getuid?.() === 0 && (await canListen(address, 22))) return 22;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 40_000);
+    if (await canListen(address, port)) return port;
+  }
+  throw new Error(`no free SSH port on ${address}`);
+}
+
+function canListen(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, address, () => server.close(() => resolve(true)));
+  });
+}

@@ -1,0 +1,244 @@
+// The sandbox's in-memory model of an AWS account: instances, pushed keys, the call
+// log, the clock and every fault knob. The API server (http-api.ts) and the
+// instance runtime (instance/) both read and change this one object.
+// Its zero configuration is ready for use: see defaultKnobs().
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+
+export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+
+// EC2 instance state codes (eice.md §2.2).
+export const INSTANCE_STATE_CODES: Record<InstanceStateName, number> = {
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+};
+
+export interface HostKey {
+  type: string; // e.g. 'ssh-ed25519'
+  publicLine: string; // '<type> <base64> root@<hostname>'
+  privatePath: string; // mode 0600 file handed to sshd
+}
+
+export interface SandboxInstance {
+  instanceId: string;
+  tags: Record<string, string>; // the Name tag is tags.Name
+  state: InstanceStateName;
+  imageId: string;
+  platformDetails: string;
+  instanceType: string;
+  az: string;
+  vpcId: string;
+  subnetId: string;
+  // Reported private address. Never listened on: like a VPC address seen from a laptop,
+  // a direct attempt fails fast (connection refused); tunnels reach the instance instead.
+  privateIp: string;
+  privateDnsName: string;
+  // Reported public address; when present the instance's sshd listens there.
+  publicIp?: string;
+  publicDnsName?: string;
+  // Reported IPv6 address (DescribeInstances `ipv6Address`); undefined = none.
+  ipv6Address?: string;
+  // Where the instance's sshd and IMDS actually listen (== publicIp for public instances,
+  // an unreported loopback address otherwise).
+  hostAddress: string;
+  sshPort: number;
+  imdsPort: number;
+  // OS users that can log in (the sandbox maps them to real local accounts).
+  osUsers: string[];
+  launchTime: Date;
+  // Filled by the instance runtime when it starts.
+  hostKeys: HostKey[];
+  // cloud-init style console text (instance-side.md §7.2); undefined = nothing posted yet.
+  consoleOutput?: string;
+  metadataHttpEndpoint: 'enabled' | 'disabled';
+  // The instance's clock minus the sandbox clock (instance-side.md §5.5: clock far off).
+  clockSkewSeconds: number;
+  // EC2 MetadataOptions.HttpTokens: 'optional' also lets IMDS answer GETs without a
+  // token (IMDSv1). undefined = 'required' (IMDSv2 only).
+  metadataHttpTokens?: 'required' | 'optional';
+  // Keys baked into the image per OS user, like the launch key pair cloud-init writes to
+  // ~/.ssh/authorized_keys; the instance's sshd reads them from its AuthorizedKeysFile.
+  // Read when the instance runtime starts. undefined = none: only pushed keys work.
+  authorizedKeys?: Record<string, string[]>;
+}
+
+// One SendSSHPublicKey block as the EIC service publishes it to IMDS (instance-side.md §4).
+export interface PushedKey {
+  instanceId: string;
+  osUser: string;
+  publicKey: string;
+  expiresAt: number; // unix seconds: the bundle's #Timestamp
+  requestId: string;
+  callerArn: string;
+}
+
+export interface SandboxPrincipal {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  arn: string;
+  userId: string;
+  // When the temporary credentials (sessionToken) expire; undefined = never.
+  // Calls signed after this answer the protocol's expired-token error.
+  expiration?: Date;
+}
+
+export interface CallRecord {
+  time: Date;
+  service: string; // SigV4 signing name: 'ec2', 'ec2-instance-connect', 'sts', …
+  operation: string;
+  params: Record<string, unknown>;
+  caller?: string; // principal ARN
+  status: number;
+  errorCode?: string;
+  requestId: string;
+}
+
+// Every fault knob. Tests set them on `world.knobs`; `eic-ssh sandbox` exposes them as flags.
+export interface Knobs {
+  // SendSSHPublicKey answers ThrottlingException for the next N calls.
+  throttleNextPushes: number;
+  // At most this many SendSSHPublicKey calls per second; the rest get ThrottlingException. undefined = unlimited.
+  pushesPerSecond?: number;
+  // SendSSHPublicKey answers EC2InstanceUnavailableException for the next N calls.
+  unavailableNextPushes: number;
+  // SendSSHPublicKey answers ServiceException for the next N calls.
+  serviceErrorNextPushes: number;
+  // EC2 Query calls answer RequestLimitExceeded for the next N calls.
+  throttleNextEc2Calls: number;
+  // SendSSHPublicKey answers AuthException for these OS users / instance ids (an ec2:osuser or resource condition).
+  deniedOsUsers: Set<string>;
+  deniedInstances: Set<string>;
+  // Lifetime of a pushed key (the service's 60 s).
+  keyLifetimeSeconds: number;
+  // How long IMDS keeps serving a block after it expired (not public; instance-side.md §8.5).
+  keepExpiredKeysSeconds: number;
+  // SigV4 clock-skew allowance for API calls (AWS: 5 minutes).
+  signatureSkewSeconds: number;
+  // DescribeInstances page size when the caller sets no MaxResults (AWS pages at 1000).
+  defaultPageSize: number;
+  // IMDS answers 500 to every request (the "status 22" failure of instance-side.md §3.2).
+  imdsServerError: boolean;
+  // IMDS serves key bundles that the instance must reject (instance-side.md §8.5):
+  // 'bad-signature' (signatures do not verify), 'wrong-signer-cn' (signer certificate
+  // with another CN, issued by the sandbox CA), 'untrusted-signer' (right CN, issued by a
+  // CA the instance does not trust), 'wrong-instance' (blocks name another instance id).
+  // undefined = genuine bundles.
+  imdsBundleFault?: ImdsBundleFault;
+  // IMDS waits this long before answering each request; the instance's command gives
+  // each request 1 s and itself 5 s (instance-side.md §3.1, §3.2). undefined = no delay.
+  imdsResponseDelayMs?: number;
+  // RSA modulus sizes SendSSHPublicKey accepts (AWS user guide, "Connect using your own
+  // key": supported lengths 2048 and 4096). Ed25519 has a single size.
+  acceptedRsaKeyBits: Set<number>;
+  // Replaces the code and/or HTTP status the API server answers for a SigV4 failure, keyed
+  // '<protocol>:<kind>' (protocol 'ec2' | 'sts' | 'json'; kind as in sigv4-verify.ts
+  // AuthFailureKind, e.g. 'json:signature'). AWS does not publish these for every service;
+  // the defaults (http-api.ts AUTH_ERRORS) say where each comes from. Empty = defaults.
+  authErrorOverrides: Map<string, { code?: string; status?: number }>;
+}
+
+export type ImdsBundleFault = 'bad-signature' | 'wrong-signer-cn' | 'untrusted-signer' | 'wrong-instance';
+
+export function defaultKnobs(): Knobs {
+  return {
+    throttleNextPushes: 0,
+    pushesPerSecond: undefined,
+    unavailableNextPushes: 0,
+    serviceErrorNextPushes: 0,
+    throttleNextEc2Calls: 0,
+    deniedOsUsers: new Set(),
+    deniedInstances: new Set(),
+    keyLifetimeSeconds: 60,
+    keepExpiredKeysSeconds: 120,
+    signatureSkewSeconds: 300,
+    defaultPageSize: 1000,
+    imdsServerError: false,
+    acceptedRsaKeyBits: new Set([2048, 4096]),
+    authErrorOverrides: new Map(),
+  };
+}
+
+// A clock the tests can move forward; the instance runtime serves it to the
+// AuthorizedKeysCommand so key expiry follows it too.
+export class SandboxClock {
+  private offsetMs = 0;
+  now(): number {
+    return Date.now() + this.offsetMs;
+  }
+  date(): Date {
+    return new Date(this.now());
+  }
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export interface WorldEvents {
+  call: [CallRecord];
+  push: [PushedKey];
+}
+
+export class World {
+  readonly region: string;
+  readonly accountId: string;
+  readonly instances = new Map<string, SandboxInstance>();
+  readonly principals: SandboxPrincipal[] = [];
+  readonly pushedKeys: PushedKey[] = [];
+  readonly calls: CallRecord[] = [];
+  readonly clock = new SandboxClock();
+  readonly knobs: Knobs = defaultKnobs();
+  readonly events = new EventEmitter<WorldEvents>();
+
+  constructor(region = 'us-east-1', accountId = '111122223333') {
+    this.region = region;
+    this.accountId = accountId;
+  }
+
+  addInstance(instance: SandboxInstance): void {
+    this.instances.set(instance.instanceId, instance);
+  }
+
+  principalByAccessKey(accessKeyId: string): SandboxPrincipal | undefined {
+    return this.principals.find((p) => p.accessKeyId === accessKeyId);
+  }
+
+  recordCall(call: Omit<CallRecord, 'time'>): CallRecord {
+    const record: CallRecord = { time: this.clock.date(), ...call };
+    this.calls.push(record);
+    this.events.emit('call', record);
+    return record;
+  }
+
+  // Operations called so far, in order, e.g. ['DescribeInstances', 'SendSSHPublicKey'].
+  operations(): string[] {
+    return this.calls.map((c) => c.operation);
+  }
+
+  pushKey(key: Omit<PushedKey, 'expiresAt' | 'requestId'> & { requestId?: string }): PushedKey {
+    const pushed: PushedKey = {
+      ...key,
+      requestId: key.requestId ?? randomUUID(),
+      expiresAt: Math.floor(this.clock.now() / 1000) + this.knobs.keyLifetimeSeconds,
+    };
+    this.pushedKeys.push(pushed);
+    this.events.emit('push', pushed);
+    return pushed;
+  }
+
+  // The blocks IMDS serves for (instance, user): live ones plus recently expired ones,
+  // so that the AuthorizedKeysCommand's own `Timestamp > now` check is what rejects them.
+  publishedKeys(instanceId: string, osUser: string): PushedKey[] {
+    const nowSeconds = Math.floor(this.clock.now() / 1000);
+    return this.pushedKeys.filter(
+      (k) =>
+        k.instanceId === instanceId &&
+        k.osUser === osUser &&
+        k.expiresAt + this.knobs.keepExpiredKeysSeconds > nowSeconds,
+    );
+  }
+}
