@@ -4,6 +4,12 @@ import { main } from '../src/main.js';
 import { systemIo } from '../src/io.js';
 import { systemDeps } from '../src/deps.js';
 
+// The AWS SDK warns on stderr, once per process, that it will drop Node 20 in 2027.
+// A command-line tool must keep stderr for its own one-line errors, so the warning is
+// turned off here (the SDK reads only process.env for it); the README states the
+// supported Node versions instead.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const code = await main(process.argv.slice(2), systemIo(), systemDeps());
 // Like ssh, exit as soon as the session is over, even if the user's stdin pipe is
 // still open (a pending stdin read would otherwise keep Node alive). On Linux,

@@ -66,19 +66,20 @@ function ptyRequest(options: SessionOptions): PseudoTtyOptions {
   return { term, cols: size.columns, rows: size.rows, width: 0, height: 0 };
 }
 
+type LostConnection = { error?: Error & { level?: string } };
+
 // Moves bytes both ways until the channel closes, then restores the terminal.
 function relay(client: Client, channel: ClientChannel, options: SessionOptions, host: string): Promise<number> {
   const { io } = options;
   const escapeChar = options.pty && options.escapeChar !== null ? (options.escapeChar ?? '~') : null;
-  const cleanups: Array<() => void> = [];
-  let escapeState = initialEscapeState;
-  let exitStatus: number | undefined;
-  let lost: { error?: Error & { level?: string } } | undefined;
-  let channelClosed = false;
-  let stderrEnded = false;
-  let finished = false;
-
+  const closedNotice = options.pty ? `Connection to ${host} closed.\n` : undefined;
   return new Promise<number>((resolve) => {
+    const cleanups: Array<() => void> = [];
+    let exitStatus: number | undefined;
+    let lost: LostConnection | undefined;
+    let channelClosed = false;
+    let stderrEnded = false;
+    let finished = false;
     const finish = (status: number, notice?: string) => {
       if (finished) return;
       finished = true;
@@ -87,20 +88,16 @@ function relay(client: Client, channel: ClientChannel, options: SessionOptions, 
       if (notice !== undefined && options.quiet !== true) io.stderr.write(notice);
       resolve(status);
     };
-    const closedNotice = options.pty ? `Connection to ${host} closed.\n` : undefined;
+    // Done when the channel is closed and both output streams are drained.
     const maybeDone = () => {
       if (!channelClosed || !stderrEnded) return;
       const status = exitStatus === undefined ? FAILURE : exitStatus & 0xff;
       finish(status, lost === undefined ? closedNotice : lostNotice(host, lost.error));
     };
 
-    // Remote → local. pipe() applies back-pressure: a slow stdout stops the
-    // window adjustments, which stops the remote writer.
     channel.on('exit', (code: number | null) => {
       if (typeof code === 'number') exitStatus = code;
     });
-    channel.pipe(io.stdout, { end: false });
-    channel.stderr.pipe(io.stderr, { end: false });
     channel.stderr.once('end', () => {
       stderrEnded = true;
       maybeDone();
@@ -109,86 +106,22 @@ function relay(client: Client, channel: ClientChannel, options: SessionOptions, 
       channelClosed = true;
       maybeDone();
     });
-    // A local stdout that fails (EPIPE: `eic-ssh i-… cat big | head`) stops being
-    // written to; the remote output is drained so that the command can finish.
-    const onOutputError = () => {
-      channel.unpipe(io.stdout);
-      channel.resume();
-    };
-    io.stdout.on('error', onOutputError);
-    cleanups.push(() => {
-      io.stdout.off('error', onOutputError);
-      channel.unpipe(io.stdout);
-      channel.stderr.unpipe(io.stderr);
-    });
-
-    // The connection going away closes the channel too (ssh2 cleans up every
-    // channel); we only remember why, for the notice.
-    const onClientError = (error: Error) => {
-      lost = { error };
-    };
-    const onClientClose = () => {
-      if (!channelClosed) lost ??= {};
-    };
-    client.on('error', onClientError);
-    client.on('close', onClientClose);
-    cleanups.push(() => {
-      client.off('error', onClientError);
-      client.off('close', onClientClose);
-    });
-
-    // Local → remote, binary-safe, pausing stdin while the channel is full.
-    const disconnect = () => {
-      io.stderr.write(disconnectEcho(escapeChar ?? '~'));
-      client.end();
-      finish(FAILURE, closedNotice);
-    };
-    const onStdinData = (chunk: Buffer | string) => {
-      let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      if (escapeChar !== null) {
-        const result = processEscapes(escapeState, data, escapeChar);
-        escapeState = result.state;
-        data = result.forward;
-        for (const event of result.events) {
-          if (event === 'help') io.stderr.write(escapeHelpText(escapeChar));
-        }
-        if (result.events.includes('disconnect')) {
-          disconnect();
-          return;
-        }
-      }
-      if (data.length > 0 && !channel.write(data)) io.stdin.pause();
-    };
-    const onDrain = () => {
-      if (!finished) io.stdin.resume();
-    };
-    // Local EOF (or a read error, which OpenSSH treats the same way) → channel EOF.
-    const onStdinEnd = () => {
-      channel.end();
-    };
-    io.stdin.on('data', onStdinData);
-    io.stdin.once('end', onStdinEnd);
-    io.stdin.once('error', onStdinEnd);
-    channel.on('drain', onDrain);
-    cleanups.push(() => {
-      io.stdin.off('data', onStdinData);
-      io.stdin.off('end', onStdinEnd);
-      io.stdin.off('error', onStdinEnd);
-      channel.off('drain', onDrain);
-      io.stdin.pause();
-    });
-
+    cleanups.push(pipeOutput(channel, io));
+    cleanups.push(
+      watchConnection(client, (why) => {
+        if (!channelClosed) lost = why;
+      }),
+    );
+    cleanups.push(
+      pumpStdin(channel, io, escapeChar, () => {
+        client.end();
+        finish(FAILURE, closedNotice);
+      }),
+    );
     if (options.pty) {
       io.setRawMode(true);
-      // SIGWINCH → "window-change" (RFC 4254 §6.7), pty sessions only, like ssh.
-      cleanups.push(
-        io.onResize(() => {
-          const size = io.terminalSize();
-          if (size !== undefined) channel.setWindow(size.rows, size.columns, 0, 0);
-        }),
-      );
+      cleanups.push(forwardResizes(channel, io));
     }
-
     // ssh(1) quits with 255 on SIGINT/SIGTERM/SIGHUP (clientloop.c signal_handler,
     // then cleanup_exit(255)); in raw mode ^C is a byte for the remote side instead.
     cleanups.push(
@@ -197,6 +130,93 @@ function relay(client: Client, channel: ClientChannel, options: SessionOptions, 
         finish(FAILURE);
       }),
     );
+  });
+}
+
+// Remote → local. pipe() applies back-pressure: a slow stdout stops the window
+// adjustments, which stops the remote writer. A local stdout that fails (EPIPE:
+// `eic-ssh i-… cat big | head`) is no longer written to; the remote output is
+// drained so that the command can finish.
+function pipeOutput(channel: ClientChannel, io: Io): () => void {
+  channel.pipe(io.stdout, { end: false });
+  channel.stderr.pipe(io.stderr, { end: false });
+  const onOutputError = () => {
+    channel.unpipe(io.stdout);
+    channel.resume();
+  };
+  io.stdout.on('error', onOutputError);
+  return () => {
+    io.stdout.off('error', onOutputError);
+    channel.unpipe(io.stdout);
+    channel.stderr.unpipe(io.stderr);
+  };
+}
+
+// The connection going away closes the channel too (ssh2 cleans up every
+// channel); this only records why, for the notice.
+function watchConnection(client: Client, onLost: (why: LostConnection) => void): () => void {
+  let error: LostConnection['error'];
+  const onError = (e: Error) => {
+    error = e;
+  };
+  const onClose = () => onLost(error === undefined ? {} : { error });
+  client.on('error', onError);
+  client.on('close', onClose);
+  return () => {
+    client.off('error', onError);
+    client.off('close', onClose);
+  };
+}
+
+// Local → remote, binary-safe, pausing stdin while the channel is full; local
+// EOF (or a read error, which OpenSSH treats the same way) becomes channel EOF.
+// With an escape character, ~? prints help and ~. calls `disconnect`.
+function pumpStdin(channel: ClientChannel, io: Io, escapeChar: string | null, disconnect: () => void): () => void {
+  let escapeState = initialEscapeState;
+  let stopped = false;
+  const onData = (chunk: Buffer | string) => {
+    let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (escapeChar !== null) {
+      const result = processEscapes(escapeState, data, escapeChar);
+      escapeState = result.state;
+      data = result.forward;
+      for (const event of result.events) {
+        if (event === 'help') io.stderr.write(escapeHelpText(escapeChar));
+      }
+      // Like ssh, bytes typed in the same read before ~. are not sent either.
+      if (result.events.includes('disconnect')) {
+        io.stderr.write(disconnectEcho(escapeChar));
+        disconnect();
+        return;
+      }
+    }
+    if (data.length > 0 && !channel.write(data)) io.stdin.pause();
+  };
+  const onDrain = () => {
+    if (!stopped) io.stdin.resume();
+  };
+  const onEnd = () => {
+    channel.end();
+  };
+  io.stdin.on('data', onData);
+  io.stdin.once('end', onEnd);
+  io.stdin.once('error', onEnd);
+  channel.on('drain', onDrain);
+  return () => {
+    stopped = true;
+    io.stdin.off('data', onData);
+    io.stdin.off('end', onEnd);
+    io.stdin.off('error', onEnd);
+    channel.off('drain', onDrain);
+    io.stdin.pause();
+  };
+}
+
+// SIGWINCH → "window-change" (RFC 4254 §6.7), for pty sessions only, like ssh.
+function forwardResizes(channel: ClientChannel, io: Io): () => void {
+  return io.onResize(() => {
+    const size = io.terminalSize();
+    if (size !== undefined) channel.setWindow(size.rows, size.columns, 0, 0);
   });
 }
 

@@ -14,7 +14,7 @@ export interface TestSshServerOptions {
   hostKeys?: string[]; // private key texts; default: one fresh Ed25519 key
 }
 
-export type ServerEvent = 'auth' | 'pty' | 'window-change' | 'env' | 'exec' | 'shell' | 'stdin-eof';
+export type ServerEvent = 'auth' | 'pty' | 'window-change' | 'env' | 'exec' | 'shell' | 'stdin-eof' | 'disconnect';
 
 export interface TestSshServer {
   port: number;
@@ -25,6 +25,8 @@ export interface TestSshServer {
   windowChanges: Array<{ cols: number; rows: number }>;
   envs: Array<{ key: string; value: string }>;
   execs: string[];
+  // How many times `event` has happened so far ('disconnect': TCP connections closed).
+  count(event: ServerEvent): number;
   // Resolves once `event` has happened `count` times in total (at once if it already has).
   waitFor(event: ServerEvent, count?: number): Promise<void>;
   // Cuts every TCP connection without any SSH goodbye.
@@ -85,7 +87,10 @@ export async function startTestSshServer(options: TestSshServerOptions): Promise
 
   const tcp: NetServer = createServer((socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    socket.once('close', () => {
+      sockets.delete(socket);
+      record('disconnect');
+    });
     sshServer.injectSocket(socket);
   });
   tcp.listen(0, '127.0.0.1');
@@ -96,6 +101,7 @@ export async function startTestSshServer(options: TestSshServerOptions): Promise
     hostKeyBlob: hostKeyBlobs[0] ?? Buffer.alloc(0),
     hostKeyBlobs,
     ...state,
+    count: (event) => counts.get(event) ?? 0,
     waitFor: async (event, count = 1) => {
       while ((counts.get(event) ?? 0) < count) await once(events, event);
     },
