@@ -5,8 +5,8 @@
 // deliberate subset of ssh's flags, and every other flag is an error, never ignored.
 import { UsageError } from '../errors.js';
 import { applySshOption, type SshConfigOptions } from './ssh-options.js';
+import type { Via } from '../tunnel/route.js';
 
-export type Via = 'auto' | 'direct';
 export type KeyType = 'ed25519' | 'rsa-2048' | 'rsa-4096';
 
 export interface SshOptions extends SshConfigOptions {

@@ -14,6 +14,9 @@ export interface InstanceSpec {
   image?: ImageKind;
   instanceId?: string;
   subnet?: 'a' | 'b';
+  // Public key lines baked into the image for its default OS user, like an EC2 launch
+  // key pair (benchmarks compare plain OpenSSH with them). Default: none.
+  keyPair?: string[];
 }
 
 interface Image {
@@ -80,6 +83,7 @@ export function buildInstance(spec: InstanceSpec, index: number, context: FleetC
     hostKeys: [],
     metadataHttpEndpoint: 'enabled',
     clockSkewSeconds: 0,
+    authorizedKeys: spec.keyPair ? { [image.osUser]: spec.keyPair } : undefined,
   };
 }
 

@@ -172,6 +172,13 @@ describe('against the sandbox IMDS', () => {
     expect(await akc(['ec2-user', key.fingerprint])).toMatchObject({ code: 255, stdout: '' });
   });
 
+  test('the whole command has 5 s, like `timeout 5s`: slow answers end it with status 124', async () => {
+    const key = await pushedFor('ec2-user');
+    // Each of its eight requests stays under the 1 s limit, together they do not fit in 5 s.
+    fx.world.knobs.imdsResponseDelayMs = 800;
+    expect(await akc(['ec2-user', key.fingerprint])).toMatchObject({ code: 124, stdout: '' });
+  });
+
   test('without --imds and --ca the command refuses to run (exit 1)', async () => {
     const { code } = await new Promise<{ code: number }>((resolve) =>
       execFile(process.execPath, [AKC, 'ec2-user'], (err) => resolve({ code: err === null ? 0 : Number(err.code) })),

@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, utils, type ClientChannel } from 'ssh2';
+import ssh2, { type ClientChannel } from 'ssh2';
 import { allocateAddressBlock, type AddressBlock } from '../../src/sandbox/addresses.js';
 import { sshFingerprint } from '../../src/sandbox/instance/host-keys.js';
 import {
   createSandboxCa,
   createStateDir,
+  preflight,
   startInstanceRuntime,
   type InstanceRuntime,
   type SandboxCa,
@@ -32,6 +33,11 @@ export interface Fixture {
 let counter = 0;
 
 export async function createFixture(region = 'us-east-1'): Promise<Fixture> {
+  // Fails the suite (never skips it) when sshd or the OS users are missing.
+  const identity = await preflight();
+  if (!identity.privileged) {
+    throw new Error('the instance tests log in as ec2-user, ubuntu and admin: run them as root, after: sudo bash .ci/setup.sh');
+  }
   const world = new World(region);
   const ca = await createSandboxCa(region, world.clock.now());
   const block = await allocateAddressBlock();
@@ -97,7 +103,7 @@ export interface ClientKey {
 }
 
 export async function clientKey(fixture: Fixture, type: 'ed25519' | 'rsa' = 'ed25519'): Promise<ClientKey> {
-  const pair = type === 'rsa' ? utils.generateKeyPairSync('rsa', { bits: 2048, comment: 'test' }) : utils.generateKeyPairSync('ed25519', { comment: 'test' });
+  const pair = type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', { bits: 2048, comment: 'test' }) : ssh2.utils.generateKeyPairSync('ed25519', { comment: 'test' });
   const path = join(fixture.keyDir, `key-${++counter}`);
   await writeFile(path, pair.private, { mode: 0o600 });
   return { privateKey: pair.private, publicKey: pair.public.trim(), fingerprint: sshFingerprint(pair.public), path };
@@ -123,7 +129,7 @@ export interface Ssh2Result {
 // Connects with ssh2, runs `command` when given, and reports what happened.
 export function ssh2Run(instance: SandboxInstance, user: string, key: ClientKey, command?: string): Promise<Ssh2Result> {
   return new Promise((resolve) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     let hostKey: Buffer | undefined;
     client.once('error', (error) => resolve({ ok: false, error, hostKey }));
     client.once('ready', () => {
@@ -193,9 +199,9 @@ export function openSsh(
 }
 
 // An authenticated ssh2 Client, for tests that open several channels or sftp.
-export function ssh2Connect(instance: SandboxInstance, user: string, key: ClientKey): Promise<Client> {
+export function ssh2Connect(instance: SandboxInstance, user: string, key: ClientKey): Promise<ssh2.Client> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     client.once('error', reject);
     client.once('ready', () => resolve(client));
     client.connect({
@@ -210,7 +216,7 @@ export function ssh2Connect(instance: SandboxInstance, user: string, key: Client
 }
 
 // Runs `command` on a connected client; `pty` asks for a terminal as `ssh -t` does.
-export function exec(client: Client, command: string, pty = false): Promise<{ stdout: string; exitCode?: number }> {
+export function exec(client: ssh2.Client, command: string, pty = false): Promise<{ stdout: string; exitCode?: number }> {
   return new Promise((resolve, reject) => {
     client.exec(command, { pty }, (err, channel) => {
       if (err) return reject(err);

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client } from 'ssh2';
+import ssh2, { type ServerHostKeyAlgorithm } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sshFingerprint } from '../../src/sandbox/instance/host-keys.js';
 import type { InstanceRuntime } from '../../src/sandbox/instance/instance.js';
@@ -40,10 +40,10 @@ function consoleKeys(output: string): string[] {
 }
 
 // What sshd presents when the client asks for one host key algorithm.
-async function presented(algorithm: string): Promise<string> {
+async function presented(algorithm: ServerHostKeyAlgorithm): Promise<string> {
   push(fx, instance, 'ec2-user', key);
   const result = await new Promise<Buffer | undefined>((resolve, reject) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     let blob: Buffer | undefined;
     client.once('error', reject);
     client.once('ready', () => {
@@ -104,8 +104,9 @@ describe('host keys', () => {
 
   test('the keys in the console are the keys sshd presents, for every key type', async () => {
     const fromConsole = consoleKeys(instance.consoleOutput!).map(withoutComment);
-    for (const [algorithm, type] of [['ssh-ed25519', 'ssh-ed25519'], ['ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp256'], ['rsa-sha2-256', 'ssh-rsa']]) {
-      expect(fromConsole).toContain(`${type} ${await presented(algorithm!)}`);
+    const algorithms: [ServerHostKeyAlgorithm, string][] = [['ssh-ed25519', 'ssh-ed25519'], ['ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp256'], ['rsa-sha2-256', 'ssh-rsa']];
+    for (const [algorithm, type] of algorithms) {
+      expect(fromConsole).toContain(`${type} ${await presented(algorithm)}`);
     }
     expect(await keyscan()).toEqual([...fromConsole].sort());
   });

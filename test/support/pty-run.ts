@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const BUILT_CLI = fileURLToPath(new URL('../../dist/bin/eic-ssh.js', import.meta.url));
+export const BUILT_CLI = fileURLToPath(new URL('../../dist/cli/eic-ssh.js', import.meta.url));
 
 export interface PtyResult {
   code: number | null;

@@ -58,14 +58,25 @@ export async function startImds(world: World, instance: SandboxInstance, ca: San
 
   // Bind once even when disabled, so the port (and the URL in sshd_config) is fixed.
   await listen();
+  // One change at a time: connections arriving together all call sync().
+  let changes = Promise.resolve();
+  let closed = false;
+  const follow = async () => {
+    const enabled = !closed && instance.metadataHttpEndpoint !== 'disabled';
+    if (enabled && !listening) await listen();
+    if (!enabled && listening) await stop();
+  };
   const imds: Imds = {
     url: `http://${instance.hostAddress}:${instance.imdsPort}`,
-    async sync() {
-      const enabled = instance.metadataHttpEndpoint !== 'disabled';
-      if (enabled && !listening) await listen();
-      if (!enabled && listening) await stop();
+    sync() {
+      changes = changes.then(follow, follow);
+      return changes;
     },
-    close: stop,
+    close() {
+      closed = true;
+      changes = changes.then(stop, stop);
+      return changes;
+    },
   };
   await imds.sync();
   return imds;

@@ -56,33 +56,11 @@ export async function startInstanceRuntime(
   if (identity.loginUser !== undefined) instance.osUsers = [identity.loginUser];
   const paths = statePaths(options.stateDir);
   await prepareStateDir(instance, options, identity);
-
   const imds = await startImds(world, instance, options.ca);
-  let listener: SshdListener | undefined;
-  let logFd: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    await writeFile(paths.config, renderSshdConfig({
-      instanceId: instance.instanceId,
-      hostKeyPaths: instance.hostKeys.map((key) => key.privatePath),
-      authorizedKeysDir: paths.authorizedKeys,
-      nodePath: process.execPath,
-      akcPath: paths.akc,
-      imdsUrl: imds.url,
-      caPath: paths.ca,
-      akcLogPath: paths.akcLog,
-      akcUser: identity.akcUser,
-    }), { mode: 0o644 });
-    await testConfig(paths.config);
-    logFd = await open(paths.sshdLog, 'a', 0o600);
-    listener = await startSshdListener(instance, { configPath: paths.config, logFd: logFd.fd, beforeConnection: () => imds.sync() });
-  } catch (err) {
+  const sshd = await startSshd(instance, paths, imds, identity).catch(async (err: unknown) => {
     await imds.close();
-    await logFd?.close();
     throw err;
-  }
-
-  const started = listener;
-  const fd = logFd;
+  });
   let closed: Promise<void> | undefined;
   return {
     stateDir: options.stateDir,
@@ -92,14 +70,41 @@ export async function startInstanceRuntime(
     akcLog: () => readFileSync(paths.akcLog, 'utf8'),
     replaceHostKeys: (replace = {}) => provisionHostKeys(instance, options.stateDir, replace),
     close() {
-      closed ??= (async () => {
-        await started.close();
-        await imds.close();
-        await fd.close();
-      })();
+      closed ??= sshd.close().then(() => imds.close());
       return closed;
     },
   };
+}
+
+type StatePaths = ReturnType<typeof statePaths>;
+
+// Writes and checks sshd_config, then listens for SSH connections.
+async function startSshd(instance: SandboxInstance, paths: StatePaths, imds: Imds, identity: HostIdentity): Promise<SshdListener> {
+  const config = renderSshdConfig({
+    instanceId: instance.instanceId,
+    hostKeyPaths: instance.hostKeys.map((key) => key.privatePath),
+    authorizedKeysDir: paths.authorizedKeys,
+    nodePath: process.execPath,
+    akcPath: paths.akc,
+    imdsUrl: imds.url,
+    caPath: paths.ca,
+    akcLogPath: paths.akcLog,
+    akcUser: identity.akcUser,
+  });
+  await writeFile(paths.config, config, { mode: 0o644 });
+  await testConfig(paths.config);
+  const log = await open(paths.sshdLog, 'a', 0o600);
+  try {
+    // IMDS follows instance.metadataHttpEndpoint before each connection's command runs.
+    const listener = await startSshdListener(instance, { configPath: paths.config, logFd: log.fd, beforeConnection: () => imds.sync() });
+    return {
+      liveConnections: () => listener.liveConnections(),
+      close: () => listener.close().then(() => log.close()),
+    };
+  } catch (err) {
+    await log.close();
+    throw err;
+  }
 }
 
 function statePaths(stateDir: string) {

@@ -56,13 +56,15 @@ async function check(osUsers: string[]): Promise<HostIdentity> {
   if (identity.privileged) {
     if (!(await isDirectory('/run/sshd'))) problems.push('sshd privilege separation directory /run/sshd is missing');
     for (const user of osUsers) {
-      if ((await uidOf(user)) === undefined) problems.push(`OS user ${user} does not exist`);
+      if ((await uidOf(user)) !== undefined) continue;
+      const createdBySetup = DEFAULT_OS_USERS.includes(user);
+      problems.push(`OS user ${user} does not exist${createdBySetup ? '' : ` (create it: useradd --create-home ${user}; usermod -p '*' ${user})`}`);
     }
     if (identity.akcUid !== 0 && !(await runsAs(identity))) {
       problems.push(`node at ${process.execPath} cannot be run by ${identity.akcUser} (put node where every user can read it)`);
     }
   }
-  if (problems.length > 0 || !sshdRuns) {
+  if (!sshdRuns || problems.length > 0) {
     throw new Error(`sandbox instances need OpenSSH sshd: ${problems.join('; ')}. Fix: ${FIX}`);
   }
   return identity;
@@ -71,12 +73,19 @@ async function check(osUsers: string[]): Promise<HostIdentity> {
 async function whoRunsTheCommand(): Promise<HostIdentity> {
   const me = userInfo();
   if (me.uid !== 0) {
-    return { privileged: false, akcUser: me.username, akcUid: me.uid, akcGid: me.gid, loginUser: me.username, notes: [
-      `not root: every instance's OS user is ${me.username}`,
-    ] };
+    return {
+      privileged: false,
+      akcUser: me.username,
+      akcUid: me.uid,
+      akcGid: me.gid,
+      loginUser: me.username,
+      notes: [`not root: every instance's OS user is ${me.username}`],
+    };
   }
   const uid = await uidOf(AKC_USER);
-  if (uid !== undefined) return { privileged: true, akcUser: AKC_USER, akcUid: uid, akcGid: (await gidOf(AKC_USER)) ?? uid, notes: [] };
+  if (uid !== undefined) {
+    return { privileged: true, akcUser: AKC_USER, akcUid: uid, akcGid: (await gidOf(AKC_USER)) ?? uid, notes: [] };
+  }
   return {
     privileged: true,
     akcUser: 'nobody',
@@ -92,11 +101,16 @@ async function whoRunsTheCommand(): Promise<HostIdentity> {
 // user's runtime directory otherwise.
 export async function createStateDir(prefix = 'eic-sandbox-'): Promise<string> {
   const privileged = userInfo().uid === 0;
-  const runtimeDir = process.env.XDG_RUNTIME_DIR;
-  const base = privileged && (await isWritableDir('/run')) ? '/run' : runtimeDir && (await isWritableDir(runtimeDir)) ? runtimeDir : tmpdir();
-  const dir = await mkdtemp(join(base, prefix));
+  const dir = await mkdtemp(join(await stateBase(privileged), prefix));
   await chmod(dir, privileged ? 0o755 : 0o700);
   return dir;
+}
+
+async function stateBase(privileged: boolean): Promise<string> {
+  if (privileged && (await isWritableDir('/run'))) return '/run';
+  const runtimeDir = process.env.XDG_RUNTIME_DIR;
+  if (runtimeDir && (await isWritableDir(runtimeDir))) return runtimeDir;
+  return tmpdir(); // works, but sshd StrictModes rejects image keys below /tmp
 }
 
 // Every directory from `path` up to / must let uid/gid through (search permission).
@@ -114,8 +128,8 @@ export async function checkTraversable(path: string, who: HostIdentity): Promise
   }
 }
 
-// sshd StrictModes (OpenSSH misc.c safe_path): every directory above an
-// AuthorizedKeysFile is owned by root or the user and not group- or world-writable.
+// sshd StrictModes (OpenSSH misc.c safe_path): an AuthorizedKeysFile and every
+// directory above it are owned by root or the user and not group- or world-writable.
 export async function checkStrictModes(path: string, loginUid: number): Promise<void> {
   for (let dir = path; ; dir = dirname(dir)) {
     const info = await stat(dir);

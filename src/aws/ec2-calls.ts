@@ -1,0 +1,64 @@
+// The EC2 calls eic-ssh makes. Loaded on first use: the EC2 client is by far the
+// largest module eic-ssh loads (~250 ms), so nothing waits on it that need not.
+import { EC2Client, DescribeInstancesCommand, GetConsoleOutputCommand, type Instance } from '@aws-sdk/client-ec2';
+import type { Aws, AwsConfig } from './aws.js';
+import { serviceEndpoint } from './endpoints.js';
+import type { InstanceInfo } from './instance-info.js';
+import { sdkCaller, sdkCommon } from './sdk-config.js';
+
+export type Ec2Calls = Pick<Aws, 'describeInstances' | 'getConsoleOutput'>;
+
+export function createEc2Calls(config: AwsConfig): Ec2Calls {
+  const ec2 = new EC2Client({ ...sdkCommon(config), endpoint: serviceEndpoint(config.env, 'EC2') });
+  const call = sdkCaller(config);
+  return {
+    async describeInstances(query) {
+      const found: InstanceInfo[] = [];
+      let nextToken: string | undefined;
+      // Bounded: 100 pages of up to 1000 instances is far beyond any account's quota.
+      for (let page = 0; page < 100; page++) {
+        const output = await call('EC2', 'DescribeInstances', () =>
+          ec2.send(
+            new DescribeInstancesCommand({
+              InstanceIds: query.instanceIds,
+              Filters: query.filters?.map((f) => ({ Name: f.name, Values: f.values })),
+              NextToken: nextToken,
+            }),
+          ),
+        );
+        for (const reservation of output.Reservations ?? []) {
+          for (const instance of reservation.Instances ?? []) found.push(toInstanceInfo(instance));
+        }
+        nextToken = output.NextToken;
+        if (!nextToken) break;
+      }
+      return found;
+    },
+    async getConsoleOutput(instanceId) {
+      const output = await call('EC2', 'GetConsoleOutput', () => ec2.send(new GetConsoleOutputCommand({ InstanceId: instanceId })));
+      return output.Output === undefined ? undefined : Buffer.from(output.Output, 'base64').toString('utf8');
+    },
+  };
+}
+
+function toInstanceInfo(instance: Instance): InstanceInfo {
+  const tags: Record<string, string> = {};
+  for (const tag of instance.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
+  return {
+    instanceId: instance.InstanceId ?? '',
+    state: instance.State?.Name ?? 'unknown',
+    name: tags.Name,
+    tags,
+    privateIp: instance.PrivateIpAddress || undefined,
+    publicIp: instance.PublicIpAddress || undefined,
+    ipv6: instance.Ipv6Address || undefined,
+    privateDnsName: instance.PrivateDnsName || undefined,
+    publicDnsName: instance.PublicDnsName || undefined,
+    vpcId: instance.VpcId,
+    subnetId: instance.SubnetId,
+    availabilityZone: instance.Placement?.AvailabilityZone,
+    imageId: instance.ImageId,
+    platformDetails: instance.PlatformDetails,
+    metadataHttpEndpoint: instance.MetadataOptions?.HttpEndpoint,
+  };
+}

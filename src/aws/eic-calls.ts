@@ -1,0 +1,33 @@
+// The EC2 Instance Connect calls. A small client that loads fast, so a key push can
+// start while the EC2 client is still loading.
+import { EC2InstanceConnectClient, SendSSHPublicKeyCommand } from '@aws-sdk/client-ec2-instance-connect';
+import type { Aws, AwsConfig } from './aws.js';
+import { serviceEndpoint } from './endpoints.js';
+import { resolveRegion, sdkCaller, sdkCommon } from './sdk-config.js';
+
+export type EicCalls = Pick<Aws, 'sendSshPublicKey'> & { region(): Promise<string> };
+
+export function createEicCalls(config: AwsConfig): EicCalls {
+  const eic = new EC2InstanceConnectClient({
+    ...sdkCommon(config),
+    endpoint: serviceEndpoint(config.env, 'EC2_INSTANCE_CONNECT'),
+    // send-key.ts retries with its own backoff and messages; one attempt per call here.
+    maxAttempts: 1,
+  });
+  const call = sdkCaller(config);
+  return {
+    region: () => resolveRegion(() => eic.config.region()),
+    async sendSshPublicKey(request) {
+      const output = await call('EC2InstanceConnect', 'SendSSHPublicKey', () =>
+        eic.send(
+          new SendSSHPublicKeyCommand({
+            InstanceId: request.instanceId,
+            InstanceOSUser: request.osUser,
+            SSHPublicKey: request.publicKey,
+          }),
+        ),
+      );
+      return { requestId: output.RequestId ?? output.$metadata.requestId ?? '' };
+    },
+  };
+}

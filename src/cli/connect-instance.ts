@@ -1,0 +1,102 @@
+// An authenticated ssh2 connection to one instance, for every command that speaks SSH
+// itself (ssh, cp): make or load the key, reach the instance, verify its host key by
+// instance id, authenticate within the key's 60-second window, and push once more
+// if authentication fails after that window.
+import { join } from 'node:path';
+import type { Client } from 'ssh2';
+import type { Deps } from '../deps.js';
+import { EicError } from '../errors.js';
+import type { Io } from '../io.js';
+import { connectSsh, preferredHostKeyAlgorithms } from '../ssh/connect.js';
+import { createHostKeyVerifier } from '../ssh/host-key-verifier.js';
+import { generateEphemeralKey, loadPrivateKeyFile, type EphemeralKey } from '../ssh/key.js';
+import { KnownHostsFile, type StrictHostKeyChecking } from '../ssh/known-hosts.js';
+import type { RouteName } from '../tunnel/route.js';
+import { reachInstance, type ReachedInstance, type ReachOptions } from './reach-instance.js';
+import type { Verbose } from './verbose.js';
+
+// A pushed key authenticates for 60 s (eice.md §3.1). Past this age an auth failure
+// is most likely an expired key, worth one fresh push.
+export const KEY_WINDOW_MS = 60_000;
+
+export interface ConnectOptions extends ReachOptions {
+  identityFile?: string;
+  keyType: 'ed25519' | 'rsa-2048' | 'rsa-4096';
+  strictHostKeyChecking: StrictHostKeyChecking;
+  userKnownHostsFile?: string;
+  serverAliveIntervalSeconds?: number;
+  serverAliveCountMax?: number;
+  quiet: boolean;
+}
+
+export interface ConnectedInstance {
+  client: Client;
+  reached: ReachedInstance;
+  route: RouteName;
+}
+
+export async function connectToInstance(options: ConnectOptions, io: Io, deps: Deps, v: Verbose): Promise<ConnectedInstance> {
+  const key = await v.phase('key', async () => makeKey(options, deps), (k) => `${k.type} ${k.fingerprint}`);
+  const reached = await reachInstance(options, key.publicLine, io, deps, v);
+  const { instance } = reached;
+  const knownHosts = new KnownHostsFile(knownHostsPath(options, io.env, deps.homeDir));
+
+  const connect = async (): Promise<ConnectedInstance> => {
+    const opened = await reached.open();
+    const started = deps.now();
+    const client = await connectSsh({
+      sock: opened.sock,
+      username: reached.osUser,
+      privateKey: key.privateKey,
+      hostKeyAlias: instance.instanceId,
+      verifyHostKey: createHostKeyVerifier({
+        knownHosts,
+        instanceId: instance.instanceId,
+        policy: options.strictHostKeyChecking,
+        warn: (text) => {
+          if (!options.quiet) io.stderr.write(text);
+        },
+      }),
+      hostKeyAlgorithms: preferredHostKeyAlgorithms((await knownHosts.lookup(instance.instanceId)).map((e) => e.type)),
+      readyTimeoutMs: (options.connectTimeoutSeconds ?? 20) * 1000,
+      keepaliveIntervalMs: (options.serverAliveIntervalSeconds ?? 15) * 1000,
+      keepaliveCountMax: options.serverAliveCountMax ?? 3,
+      debug: v.level >= 2 ? (line) => v.log(line, 2) : undefined,
+    });
+    v.log(`auth       ${String(deps.now() - started).padStart(5)} ms  ${reached.osUser}@${instance.instanceId}`);
+    return { client, reached, route: opened.route };
+  };
+
+  try {
+    return await connect();
+  } catch (error) {
+    if (!(error instanceof EicError && error.code === 'SSH_AUTH' && deps.now() - reached.pushedAt() >= KEY_WINDOW_MS)) throw error;
+    v.log('auth failed after the 60 s key window: pushing the key again');
+    await reached.repush();
+    return connect();
+  }
+}
+
+async function makeKey(options: ConnectOptions, deps: Deps): Promise<EphemeralKey> {
+  if (options.identityFile) return loadPrivateKeyFile(expandHome(options.identityFile, deps.homeDir));
+  if (options.keyType === 'ed25519') return generateEphemeralKey('ed25519');
+  return generateEphemeralKey('rsa', options.keyType === 'rsa-4096' ? 4096 : 2048);
+}
+
+export function knownHostsPath(
+  options: { userKnownHostsFile?: string },
+  env: Record<string, string | undefined>,
+  homeDir: string,
+): string {
+  if (options.userKnownHostsFile) return expandHome(options.userKnownHostsFile, homeDir);
+  if (env.EIC_SSH_KNOWN_HOSTS) return expandHome(env.EIC_SSH_KNOWN_HOSTS, homeDir);
+  return join(stateDir(env, homeDir), 'known_hosts');
+}
+
+export function stateDir(env: Record<string, string | undefined>, homeDir: string): string {
+  return env.EIC_SSH_HOME ? expandHome(env.EIC_SSH_HOME, homeDir) : join(homeDir, '.eic-ssh');
+}
+
+export function expandHome(path: string, homeDir: string): string {
+  return path === '~' ? homeDir : path.startsWith('~/') ? join(homeDir, path.slice(2)) : path;
+}

@@ -1,0 +1,116 @@
+// The steps every command that talks to one instance shares (ssh, cp, proxy):
+// resolve TARGET, check it runs, push a public key, and open a route. An instance-id
+// target needs no lookup before the push, so the push overlaps the lookup (and the
+// loading of the EC2 client, the slowest module eic-ssh loads).
+import type { Aws } from '../aws/aws.js';
+import type { InstanceInfo } from '../aws/instance-info.js';
+import { parseTarget, resolveTarget } from '../aws/resolve-target.js';
+import { pushPublicKey } from '../aws/send-key.js';
+import type { Deps } from '../deps.js';
+import { EicError, UsageError } from '../errors.js';
+import type { Io } from '../io.js';
+import { openRoute, type OpenedRoute, type Via } from '../tunnel/route.js';
+import type { Verbose } from './verbose.js';
+
+export const DEFAULT_OS_USER = 'ec2-user';
+
+export interface ReachOptions {
+  target?: string;
+  user?: string;
+  via: Via;
+  port?: number;
+  connectTimeoutSeconds?: number;
+  profile?: string;
+  region?: string;
+}
+
+export interface ReachedInstance {
+  aws: Aws;
+  instance: InstanceInfo;
+  osUser: string;
+  port: number;
+  // When the last push was sent: its 60-second window started then.
+  pushedAt(): number;
+  // Pushes the key again (after the window passed).
+  repush(): Promise<void>;
+  // Opens a fresh route to the instance's SSH port.
+  open(): Promise<OpenedRoute>;
+}
+
+export async function reachInstance(options: ReachOptions, publicKey: string, io: Io, deps: Deps, v: Verbose): Promise<ReachedInstance> {
+  const target = options.target;
+  if (!target) throw new UsageError('no target given', 'usage: eic-ssh [options] [user@]<target> [<command>...]');
+  const aws = await deps.createAws({
+    region: options.region,
+    profile: options.profile,
+    env: io.env,
+    debug: v.level >= 3 ? (line) => v.log(line, 3) : undefined,
+  });
+  const osUser = options.user ?? DEFAULT_OS_USER;
+  let pushedAt = 0;
+  const push = (instanceId: string) => {
+    pushedAt = deps.now(); // the window opens when the service takes the key
+    return v.phase(
+      'push',
+      () => pushPublicKey({ instanceId, osUser, publicKey }, { aws, sleep: deps.sleep, log: (l) => v.log(l) }),
+      (r) => `request ${r.requestId}`,
+    );
+  };
+
+  const query = parseTarget(target);
+  // Settled immediately so a failed early push is never an unhandled rejection.
+  const earlyPush = query.kind === 'id' ? settle(push(query.instanceId)) : undefined;
+  const instance = await v.phase('resolve', () => resolveTarget(aws, target), (i) => `${i.instanceId} ${i.state}`);
+  requireRunning(instance);
+  if (earlyPush) {
+    const outcome = await earlyPush;
+    if ('error' in outcome) throw outcome.error;
+  } else {
+    await push(instance.instanceId);
+  }
+
+  const port = options.port ?? defaultPort(io.env);
+  const connectTimeoutMs = (options.connectTimeoutSeconds ?? 20) * 1000;
+  return {
+    aws,
+    instance,
+    osUser,
+    port,
+    pushedAt: () => pushedAt,
+    repush: async () => void (await push(instance.instanceId)),
+    open: async () => {
+      const opened = await v.phase('connect', () =>
+        openRoute({ instance, via: options.via, port, connectTimeoutMs, aws, env: io.env, deps, log: (l) => v.log(l) }),
+      );
+      v.log(`route      ${opened.route}: ${opened.detail} as ${osUser}`);
+      return opened;
+    },
+  };
+}
+
+function requireRunning(instance: InstanceInfo): void {
+  if (instance.state === 'running') return;
+  throw new EicError('INSTANCE_STATE', `${instance.instanceId} is ${instance.state}, not running`, {
+    hint:
+      instance.state === 'stopped'
+        ? `start it first: aws ec2 start-instances --instance-ids ${instance.instanceId}`
+        : 'wait until it is running and try again',
+  });
+}
+
+function defaultPort(env: Record<string, string | undefined>): number {
+  const fromEnv = env.EIC_SSH_PORT;
+  if (fromEnv === undefined || fromEnv === '') return 22;
+  const port = /^\d{1,5}$/.test(fromEnv) ? Number(fromEnv) : NaN;
+  if (!(port >= 1 && port <= 65535)) {
+    throw new UsageError(`EIC_SSH_PORT='${fromEnv}' is not a port number`, 'unset it or use a number from 1 to 65535');
+  }
+  return port;
+}
+
+function settle<T>(promise: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return promise.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
