@@ -11,7 +11,7 @@ import { allocateAddressBlock } from './addresses.js';
 import { buildInstance, DEFAULT_FLEET, type InstanceSpec } from './fleet.js';
 import { startApiServer } from './http-api.js';
 import { createSandboxCa, createStateDir, startInstanceRuntime, type InstanceRuntime } from './instance/instance.js';
-import { World, type SandboxInstance, type SandboxPrincipal } from './world.js';
+import { World, type InstanceStateName, type SandboxInstance, type SandboxPrincipal } from './world.js';
 
 export interface SandboxOptions {
   region?: string;
@@ -37,6 +37,9 @@ export interface Sandbox {
   // The instance with this id or Name tag (the first, for a shared name).
   instance(idOrName: string): SandboxInstance;
   runtime(instanceId: string): InstanceRuntime;
+  // The instance-state knob: stopping closes the instance's sshd (connections are
+  // refused), starting brings it back with the same host keys, as EC2 stop/start does.
+  setState(instanceId: string, state: InstanceStateName): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,19 +56,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const fleet = options.fleet ?? DEFAULT_FLEET;
   fleet.forEach((spec, index) => world.addInstance(buildInstance(spec, index, { region, addresses, sshPort, launchTime })));
 
+  const ca = await createSandboxCa(region, world.clock.now());
   const runtimes = new Map<string, InstanceRuntime>();
   const api = await startApiServer(world, { port: options.apiPort ?? 0 });
   const close = async () => {
     await Promise.allSettled([api.close(), ...[...runtimes.values()].map((r) => r.close())]);
     if (!options.keepState) await rm(stateDir, { recursive: true, force: true });
   };
+  const startRuntime = async (instance: SandboxInstance) => {
+    runtimes.set(instance.instanceId, await startInstanceRuntime(world, instance, { stateDir: join(stateDir, instance.instanceId), ca }));
+  };
   try {
-    const ca = await createSandboxCa(region, world.clock.now());
-    // Stopped instances get a runtime too (host keys, console output) but are refused
-    // by the API before any connection; sshd only answers while they are running.
-    for (const instance of world.instances.values()) {
-      runtimes.set(instance.instanceId, await startInstanceRuntime(world, instance, { stateDir: join(stateDir, instance.instanceId), ca }));
-    }
+    // Only running instances answer on port 22, as on EC2.
+    for (const instance of world.instances.values()) if (instance.state === 'running') await startRuntime(instance);
   } catch (error) {
     await close();
     throw error;
@@ -98,8 +101,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     runtime(instanceId) {
       const runtime = runtimes.get(instanceId);
-      if (!runtime) throw new Error(`sandbox has no runtime for ${instanceId}`);
+      if (!runtime) throw new Error(`sandbox instance ${instanceId} is not running`);
       return runtime;
+    },
+    async setState(instanceId, state) {
+      const instance = world.instances.get(instanceId);
+      if (!instance) throw new Error(`sandbox has no instance ${instanceId}`);
+      instance.state = state;
+      const runtime = runtimes.get(instanceId);
+      if (state === 'running' && !runtime) await startRuntime(instance);
+      if (state !== 'running' && runtime) {
+        runtimes.delete(instanceId);
+        await runtime.close();
+      }
     },
     close,
   };

@@ -75,3 +75,21 @@ describe('eic-ssh resolves TARGET', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 });
+
+describe('instance state', () => {
+  it('a stopped instance refuses connections and a started one serves again', async () => {
+    const web1 = sandbox.instance('web-1');
+    await sandbox.setState(web1.instanceId, 'stopped');
+    try {
+      const stopped = await sandbox.run([`${user}@${web1.instanceId}`, 'true']);
+      expect(stopped.code).toBe(255);
+      expect(stopped.stderr).toContain(`${web1.instanceId} is stopped, not running`);
+      const direct = await sandbox.deps().connectTcp(web1.publicIp!, sandbox.sshPort, 2000).catch((e: Error) => e);
+      expect(direct).toBeInstanceOf(Error);
+    } finally {
+      await sandbox.setState(web1.instanceId, 'running');
+    }
+    const started = await sandbox.run([`${user}@${web1.instanceId}`, 'echo back']);
+    expect(started.stdoutText).toBe('back\n');
+  });
+});
