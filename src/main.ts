@@ -27,6 +27,10 @@ async function dispatch(argv: string[], io: Io, deps: Deps): Promise<number> {
     io.stdout.write(`eic-ssh ${packageVersion()}\n`);
     return 0;
   }
+  if (first === 'known-hosts') {
+    const { knownHostsCommand } = await import('./cli/known-hosts.js');
+    return knownHostsCommand(rest, io, deps);
+  }
   if (first === 'sandbox') {
     const { sandboxCommand } = await import('./cli/sandbox.js');
     return sandboxCommand(rest, io, deps);
@@ -40,6 +44,10 @@ async function help(topics: string[], io: Io, deps: Deps): Promise<number> {
   if (topics[0] === 'sandbox') {
     const { sandboxCommand } = await import('./cli/sandbox.js');
     return sandboxCommand(['--help'], io, deps);
+  }
+  if (topics[0] === 'known-hosts') {
+    const { knownHostsCommand } = await import('./cli/known-hosts.js');
+    return knownHostsCommand(['--help'], io, deps);
   }
   if (topics.length > 0 && topics[0] !== 'ssh') throw new UsageError(`no help for '${topics[0]}'`, 'commands: ssh (the default), sandbox');
   io.stdout.write(MAIN_HELP);

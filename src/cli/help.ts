@@ -6,6 +6,7 @@ export const MAIN_HELP = `Connect to an EC2 instance with nothing but IAM
 Usage:
   eic-ssh [<options>] [<user>@]<target> [<command>...]
   eic-ssh sandbox [--env | --demo] [<options>]
+  eic-ssh known-hosts [--list | --remove <instance-id>]
   eic-ssh {--help | --version}
   eic-ssh help {ssh | sandbox}
 

@@ -109,6 +109,10 @@ function assertHostId(id: string): void {
 export class KnownHostsFile {
   constructor(readonly path: string) {}
 
+  async list(): Promise<KnownHostEntry[]> {
+    return parseKnownHosts(await this.read());
+  }
+
   async lookup(id: string): Promise<KnownHostEntry[]> {
     return parseKnownHosts(await this.read()).filter((entry) => entry.hosts.includes(id));
   }

@@ -27,6 +27,12 @@ describe('help and version', () => {
     expect(result.stdout).toContain('--throttle-pushes <n>');
   });
 
+  it.each([[['known-hosts', '--help']], [['help', 'known-hosts']]])('%j documents the known-hosts command', async (argv) => {
+    const result = await run(argv);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: eic-ssh known-hosts \[--list \| --remove <instance-id>\]/);
+  });
+
   it('prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     const result = await run(['--version']);
@@ -36,7 +42,7 @@ describe('help and version', () => {
 
   it('lists every command in the main usage', async () => {
     const { stdout } = await run(['--help']);
-    for (const command of ['sandbox']) expect(stdout).toMatch(new RegExp(`^ {2}eic-ssh ${command}\\b`, 'm'));
+    for (const command of ['sandbox', 'known-hosts']) expect(stdout).toMatch(new RegExp(`^ {2}eic-ssh ${command}\\b`, 'm'));
   });
 });
 

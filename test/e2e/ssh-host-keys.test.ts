@@ -65,4 +65,22 @@ describe('host keys', () => {
     expect(result.stderr).toMatch(/eic-ssh: .*host key .*(unknown|not known|no .*known)/i);
     expect(existsSync(knownHosts)).toBe(false);
   });
+
+  it('eic-ssh known-hosts lists entries, and --remove lets a re-keyed instance be recorded again', async () => {
+    const web2 = sandbox.instance('web-2');
+    const listed = await sandbox.run(['known-hosts']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdoutText).toMatch(new RegExp(`^${web2.instanceId}\tssh-ed25519\tSHA256:[A-Za-z0-9+/]{43}$`, 'm'));
+
+    const removed = await sandbox.run(['known-hosts', '--remove', web2.instanceId]);
+    expect(removed.code).toBe(0);
+    expect(removed.stderr).toMatch(new RegExp(`Removed 1 host key of ${web2.instanceId}`));
+    const again = await sandbox.run([`${user}@web-2`, 'echo trusted-again']);
+    expect(again.stdoutText).toBe('trusted-again\n');
+    expect(again.stderr).toContain(`Permanently added '${web2.instanceId}'`);
+
+    const none = await sandbox.run(['known-hosts', '--remove', 'i-0123456789abcdef0']);
+    expect(none.code).toBe(255);
+    expect(none.stderr).toMatch(/no host key is recorded for i-0123456789abcdef0/);
+  });
 });
