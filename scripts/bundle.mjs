@@ -12,6 +12,9 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
+  // Prefer packages' ES-module builds: the AWS SDK's are tree-shakable, and the EC2
+  // client then loads in about a third of the time of its CommonJS build.
+  mainFields: ['module', 'main'],
   target: 'node20',
   minify: true,
   sourcemap: false,
