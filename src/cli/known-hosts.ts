@@ -1,12 +1,13 @@
 // `eic-ssh known-hosts`: lists the host keys eic-ssh has recorded (by instance id),
 // or removes an instance's entries after a legitimate host-key change (the command
 // the changed-key warning points to).
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import type { Deps } from '../deps.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { fingerprintOfPublicKey } from '../ssh/key.js';
 import { KnownHostsFile } from '../ssh/known-hosts.js';
+import { parseWithCommander } from './commander-parse.js';
 import { knownHostsPath } from './connect-instance.js';
 
 export interface KnownHostsOptions {
@@ -20,18 +21,9 @@ export function parseKnownHostsArgs(argv: string[], io: Io): KnownHostsOptions |
     .usage('[--list | --remove <instance-id>] [--file <path>]')
     .option('--list', 'list every recorded host key (the default)')
     .option('--remove <instance-id>', 'forget the host keys of an instance')
-    .option('--file <path>', 'known-hosts file (default: $EIC_SSH_KNOWN_HOSTS or ~/.eic-ssh/known_hosts)')
-    .helpOption('-h, --help', 'show this help')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => {} });
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError && (error.code === 'commander.helpDisplayed' || error.code === 'commander.help')) return 'help-shown';
-    const message = error instanceof Error ? error.message.replace(/^error: /, '') : String(error);
-    throw new UsageError(`known-hosts: ${message}`, 'see eic-ssh known-hosts --help');
-  }
-  const o = program.opts<{ list?: boolean; remove?: string; file?: string }>();
+    .option('--file <path>', 'known-hosts file (default: $EIC_SSH_KNOWN_HOSTS or ~/.eic-ssh/known_hosts)');
+  const o = parseWithCommander<{ list?: boolean; remove?: string; file?: string }>(program, argv, io, 'known-hosts');
+  if (o === 'help-shown') return o;
   if (o.list && o.remove) throw new UsageError('known-hosts: choose one of --list and --remove', 'see eic-ssh known-hosts --help');
   return { action: o.remove ? { kind: 'remove', instanceId: o.remove } : { kind: 'list' }, file: o.file };
 }

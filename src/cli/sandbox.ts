@@ -1,11 +1,12 @@
 // `eic-ssh sandbox`: runs the AWS emulator with real OpenSSH instances on loopback,
 // so anyone can try eic-ssh without an AWS account. This file is the only importer
 // of src/sandbox/, and only through a dynamic import(): no other command loads it.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import type { Deps } from '../deps.js';
 import { EicError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
+import { parseWithCommander } from './commander-parse.js';
 import { parseSshArgs } from './ssh-args.js';
 import { runSsh } from './ssh.js';
 
@@ -36,18 +37,9 @@ export function parseSandboxArgs(argv: string[], io: Io): SandboxCommandOptions 
     .option('--unavailable-pushes <n>', 'answer EC2InstanceUnavailableException to the next <n> pushes', integer, 0)
     .option('--deny-user <user>', 'answer AuthException to pushes for this OS user (repeatable)', collect, [])
     .option('--deny-instance <id>', 'answer AuthException to pushes to this instance (repeatable)', collect, [])
-    .option('--keep-state', 'keep the state directory (sshd configs and logs) on exit')
-    .helpOption('-h, --help', 'show this help')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: () => {} });
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError && (error.code === 'commander.helpDisplayed' || error.code === 'commander.help')) return 'help-shown';
-    const message = error instanceof Error ? error.message.replace(/^error: /, '') : String(error);
-    throw new UsageError(`sandbox: ${message}`, 'see eic-ssh sandbox --help');
-  }
-  const o = program.opts<Record<string, unknown>>();
+    .option('--keep-state', 'keep the state directory (sshd configs and logs) on exit');
+  const o = parseWithCommander<Record<string, unknown>>(program, argv, io, 'sandbox');
+  if (o === 'help-shown') return o;
   if (o.env && o.demo) throw new UsageError('sandbox: choose one of --env and --demo', 'see eic-ssh sandbox --help');
   return {
     mode: o.env ? 'env' : o.demo ? 'demo' : 'serve',
