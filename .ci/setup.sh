@@ -11,6 +11,11 @@ command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+# The interop tests: git over ssh through eic-ssh proxy, and curl through -D/-R forwards.
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl ca-certificates)
+# GNU time: `npm run bench` reads eic-scp's peak memory with /usr/bin/time -f %M.
+[ -x /usr/bin/time ] || need_apt+=(time)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing ${need_apt[*]}; run this script as root (it installs Debian packages)" >&2

@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSandbox } from '../src/sandbox/sandbox.js';
+import { copyBench } from './copy-bench.js';
+import { ssmBench } from './ssm-bench.js';
+import { eiceBench } from './eice-bench.js';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 11);
 const CLI = fileURLToPath(new URL('../cli/eic-ssh.js', import.meta.url));
@@ -25,7 +28,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'eic-ssh-bench-'));
   const keyPath = join(work, 'id_ed25519');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyPath]);
-  const sandbox = await startSandbox({ fleet: [{ name: 'bench', keyPair: [readFileSync(`${keyPath}.pub`, 'utf8')] }] });
+  const sandbox = await startSandbox({ fleet: [{ name: 'bench', keyPair: [readFileSync(`${keyPath}.pub`, 'utf8')], ssm: true }] });
   try {
     const instance = sandbox.instance('bench');
     const user = instance.osUsers[0];
@@ -64,6 +67,12 @@ async function main(): Promise<void> {
       }
     }
     report(eicTimes, sshTimes, pushedTimes, phases);
+    // Copy throughput and memory (bench/copy-bench.ts); BENCH_COPY=0 skips it.
+    if (process.env.BENCH_COPY !== '0') process.stdout.write((await copyBench(sandbox, keyPath, join(work, 'known_hosts'), env)).join('\n') + '\n');
+    // SSM time to command and throughput in both agent pacing modes (bench/ssm-bench.ts); BENCH_SSM=0 skips it.
+    if (process.env.BENCH_SSM !== '0') process.stdout.write((await ssmBench(sandbox, env)).join('\n') + '\n');
+    // EICE against direct: time to command and throughput (bench/eice-bench.ts); BENCH_EICE=0 skips it.
+    if (process.env.BENCH_EICE !== '0') process.stdout.write((await eiceBench(sandbox, env)).join('\n') + '\n');
   } finally {
     await sandbox.close();
     rmSync(work, { recursive: true, force: true });

@@ -10,7 +10,16 @@ import { systemDeps } from '../src/deps.js';
 // supported Node versions instead.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const code = await main(process.argv.slice(2), systemIo(), systemDeps());
+// selfCommand: absolute node and script paths, for the ProxyCommand `eic-ssh config` writes.
+// notifyReady: only in the detached copy that `eic-ssh -f` starts (src/cli/background.ts).
+const notifyReady =
+  process.env.EIC_SSH_BACKGROUND_CHILD === '1' && process.send
+    ? () => {
+        process.send?.({ ready: true });
+        process.disconnect?.();
+      }
+    : undefined;
+const code = await main(process.argv.slice(2), systemIo(), { ...systemDeps(), selfCommand: [process.execPath, process.argv[1]], notifyReady });
 // Like ssh, exit as soon as the session is over, even if the user's stdin pipe is
 // still open (a pending stdin read would otherwise keep Node alive). On Linux,
 // writes to stdout and stderr are synchronous for files, pipes and terminals, so

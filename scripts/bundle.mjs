@@ -6,7 +6,7 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: { 'eic-ssh': 'bin/eic-ssh.ts' },
+  entryPoints: { 'eic-ssh': 'bin/eic-ssh.ts', 'eic-scp': 'bin/eic-scp.ts' },
   outdir: 'dist/cli',
   bundle: true,
   splitting: true,

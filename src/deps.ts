@@ -13,6 +13,12 @@ export interface Deps {
   createAws(config: AwsConfig): Promise<Aws>;
   // A TCP connection to host:port, or an EicError('CONNECT' | 'CONNECT_TIMEOUT').
   connectTcp(host: string, port: number, timeoutMs: number): Promise<Duplex>;
+  // How to run this eic-ssh again (node + script), for `eic-ssh config`'s ProxyCommand;
+  // set by bin/ only, absent in-process.
+  selfCommand?: string[];
+  // Set in the detached copy `eic-ssh -f` starts (src/cli/background.ts): tells the
+  // waiting parent that authentication and forwards are done.
+  notifyReady?(): void;
 }
 
 export function systemDeps(): Deps {

@@ -28,7 +28,14 @@ export type ErrorCode =
   | 'KEY_PASSPHRASE'
   | 'KEY_UNSUPPORTED'
   | 'LOCAL_IO'
-  | 'SANDBOX';
+  | 'SANDBOX'
+  // EICE tunnel: handshake refused, tunnel closed with a reason, framing broken.
+  | 'EICE_REJECTED'
+  | 'EICE_CLOSED'
+  | 'EICE_PROTOCOL'
+  | 'COPY_FILE'
+  | 'SSM_PROTOCOL'
+  | 'SSM_SESSION';
 
 export interface EicErrorOptions {
   hint?: string;

@@ -5,7 +5,8 @@ import type { Deps } from './deps.js';
 import { EicError, UsageError } from './errors.js';
 import type { Io } from './io.js';
 import { packageVersion } from './version.js';
-import { MAIN_HELP } from './cli/help.js';
+import { CP_HELP, MAIN_HELP } from './cli/help.js';
+import { settleRoutes } from './tunnel/settle.js';
 
 export const EXIT_OWN_FAILURE = 255;
 
@@ -16,6 +17,8 @@ export async function main(argv: string[], io: Io, deps: Deps): Promise<number> 
   } catch (error) {
     reportError(io, error, verbosity);
     return EXIT_OWN_FAILURE;
+  } finally {
+    await settleRoutes(); // e.g. the SSM route's TerminateSession (ssm.md §14)
   }
 }
 
@@ -35,12 +38,40 @@ async function dispatch(argv: string[], io: Io, deps: Deps): Promise<number> {
     const { sandboxCommand } = await import('./cli/sandbox.js');
     return sandboxCommand(rest, io, deps);
   }
+  if (first === 'cp') {
+    if (rest[0] === '--help' || rest[0] === '-h') return help(['cp'], io, deps);
+    const { parseCopyArgs } = await import('./cli/cp-args.js');
+    const { runCopy } = await import('./cli/cp.js');
+    return runCopy(parseCopyArgs(rest), io, deps);
+  }
+  if (first === 'tunnel') {
+    if (rest[0] === '--help' || rest[0] === '-h') return help(['tunnel'], io, deps);
+    const { tunnelCommand } = await import('./cli/tunnel.js');
+    return tunnelCommand(rest, io, deps);
+  }
+  if (first === 'proxy') {
+    const { proxyCommand } = await import('./cli/proxy.js');
+    return proxyCommand(rest, io, deps);
+  }
+  if (first === 'config') {
+    const { configCommand } = await import('./cli/config.js');
+    return configCommand(rest, io, deps);
+  }
   const { parseSshArgs } = await import('./cli/ssh-args.js');
   const { runSsh } = await import('./cli/ssh.js');
-  return runSsh(parseSshArgs(argv), io, deps);
+  return runSsh(parseSshArgs(argv), io, deps, argv);
 }
 
 async function help(topics: string[], io: Io, deps: Deps): Promise<number> {
+  if (topics[0] === 'cp') {
+    io.stdout.write(CP_HELP);
+    return 0;
+  }
+  if (topics[0] === 'tunnel') {
+    const { TUNNEL_HELP } = await import('./cli/help.js');
+    io.stdout.write(TUNNEL_HELP);
+    return 0;
+  }
   if (topics[0] === 'sandbox') {
     const { sandboxCommand } = await import('./cli/sandbox.js');
     return sandboxCommand(['--help'], io, deps);
@@ -49,7 +80,15 @@ async function help(topics: string[], io: Io, deps: Deps): Promise<number> {
     const { knownHostsCommand } = await import('./cli/known-hosts.js');
     return knownHostsCommand(['--help'], io, deps);
   }
-  if (topics.length > 0 && topics[0] !== 'ssh') throw new UsageError(`no help for '${topics[0]}'`, 'commands: ssh (the default), sandbox');
+  if (topics[0] === 'proxy') {
+    const { proxyCommand } = await import('./cli/proxy.js');
+    return proxyCommand(['--help'], io, deps);
+  }
+  if (topics[0] === 'config') {
+    const { configCommand } = await import('./cli/config.js');
+    return configCommand(['--help'], io, deps);
+  }
+  if (topics.length > 0 && topics[0] !== 'ssh') throw new UsageError(`no help for '${topics[0]}'`, 'commands: ssh (the default), cp, sandbox');
   io.stdout.write(MAIN_HELP);
   return 0;
 }

@@ -8,6 +8,23 @@ export interface Ec2Filter {
   values: string[];
 }
 
+// One EC2 Instance Connect Endpoint as DescribeInstanceConnectEndpoints reports it (eice.md §2.3).
+export interface InstanceConnectEndpoint {
+  endpointId: string;
+  state: string;
+  vpcId?: string;
+  subnetId?: string;
+  dnsName?: string;
+  fipsDnsName?: string;
+}
+
+// Credentials for presigning the EICE tunnel URL. Never logged, never written.
+export interface SigningCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
 export interface PushResult {
   requestId: string;
 }
@@ -20,6 +37,36 @@ export interface Aws {
   sendSshPublicKey(request: { instanceId: string; osUser: string; publicKey: string }): Promise<PushResult>;
   // GetConsoleOutput, decoded; undefined when nothing was posted.
   getConsoleOutput(instanceId: string): Promise<string | undefined>;
+  // DescribeInstanceConnectEndpoints, every page (eice.md §2.3).
+  describeInstanceConnectEndpoints(query: { endpointIds?: string[]; filters?: Ec2Filter[] }): Promise<InstanceConnectEndpoint[]>;
+  // The resolved credentials, for presigning the EICE openTunnel URL (eice.md §5).
+  credentials(): Promise<SigningCredentials>;
+  // SSM StartSession with AWS-StartSSHSession (ssm.md §3.1).
+  startSsmSession(request: { instanceId: string; port: number; reason?: string }): Promise<SsmSessionStart>;
+  // SSM ResumeSession (§3.2); tokenValue undefined = the session timed out.
+  resumeSsmSession(sessionId: string): Promise<{ sessionId: string; streamUrl?: string; tokenValue?: string }>;
+  // SSM TerminateSession (§3.3), idempotent.
+  terminateSsmSession(sessionId: string): Promise<void>;
+  // SSM DescribeInstanceInformation (§3.4): managed nodes, optionally only these ids.
+  describeSsmInstances(instanceIds?: string[]): Promise<SsmManagedInstance[]>;
+  // Headers for the SigV4-signed websocket upgrade to a StreamUrl (§4.3); {} if presigned.
+  signSsmStreamUpgrade(streamUrl: string): Promise<Record<string, string>>;
+}
+
+export interface SsmSessionStart {
+  sessionId: string;
+  streamUrl: string;
+  // Secret: never logged.
+  tokenValue: string;
+}
+
+// One managed node as DescribeInstanceInformation reports it (ssm.md §3.4).
+export interface SsmManagedInstance {
+  instanceId: string;
+  pingStatus: string; // 'Online' | 'ConnectionLost' | 'Inactive'
+  agentVersion?: string;
+  platformType?: string;
+  platformName?: string;
 }
 
 export interface AwsConfig {

@@ -1,12 +1,20 @@
 // The EC2 calls eic-ssh makes. Loaded on first use: the EC2 client is by far the
 // largest module eic-ssh loads (~250 ms), so nothing waits on it that need not.
-import { EC2Client, DescribeInstancesCommand, GetConsoleOutputCommand, type Instance } from '@aws-sdk/client-ec2';
+import {
+  EC2Client,
+  DescribeInstanceConnectEndpointsCommand,
+  DescribeInstancesCommand,
+  GetConsoleOutputCommand,
+  type Ec2InstanceConnectEndpoint,
+  type Instance,
+} from '@aws-sdk/client-ec2';
+import type { InstanceConnectEndpoint } from './aws.js';
 import type { Aws, AwsConfig } from './aws.js';
 import { serviceEndpoint } from './endpoints.js';
 import type { InstanceInfo } from './instance-info.js';
 import { sdkCaller, sdkCommon } from './sdk-config.js';
 
-export type Ec2Calls = Pick<Aws, 'describeInstances' | 'getConsoleOutput'>;
+export type Ec2Calls = Pick<Aws, 'describeInstances' | 'getConsoleOutput' | 'describeInstanceConnectEndpoints'>;
 
 export function createEc2Calls(config: AwsConfig): Ec2Calls {
   const ec2 = new EC2Client({ ...sdkCommon(config), endpoint: serviceEndpoint(config.env, 'EC2') });
@@ -38,6 +46,37 @@ export function createEc2Calls(config: AwsConfig): Ec2Calls {
       const output = await call('EC2', 'GetConsoleOutput', () => ec2.send(new GetConsoleOutputCommand({ InstanceId: instanceId })));
       return output.Output === undefined ? undefined : Buffer.from(output.Output, 'base64').toString('utf8');
     },
+    async describeInstanceConnectEndpoints(query) {
+      const found: InstanceConnectEndpoint[] = [];
+      let nextToken: string | undefined;
+      // Bounded: one endpoint per VPC and a few per account (eice.md §8); 20 pages is plenty.
+      for (let page = 0; page < 20; page++) {
+        const output = await call('EC2', 'DescribeInstanceConnectEndpoints', () =>
+          ec2.send(
+            new DescribeInstanceConnectEndpointsCommand({
+              InstanceConnectEndpointIds: query.endpointIds,
+              Filters: query.filters?.map((f) => ({ Name: f.name, Values: f.values })),
+              NextToken: nextToken,
+            }),
+          ),
+        );
+        for (const endpoint of output.InstanceConnectEndpoints ?? []) found.push(toEndpoint(endpoint));
+        nextToken = output.NextToken;
+        if (!nextToken) break;
+      }
+      return found;
+    },
+  };
+}
+
+function toEndpoint(endpoint: Ec2InstanceConnectEndpoint): InstanceConnectEndpoint {
+  return {
+    endpointId: endpoint.InstanceConnectEndpointId ?? '',
+    state: endpoint.State ?? 'unknown',
+    vpcId: endpoint.VpcId,
+    subnetId: endpoint.SubnetId,
+    dnsName: endpoint.DnsName || undefined,
+    fipsDnsName: endpoint.FipsDnsName || undefined,
   };
 }
 

@@ -3,9 +3,10 @@
 import { EC2InstanceConnectClient, SendSSHPublicKeyCommand } from '@aws-sdk/client-ec2-instance-connect';
 import type { Aws, AwsConfig } from './aws.js';
 import { serviceEndpoint } from './endpoints.js';
+import { EicError } from '../errors.js';
 import { resolveRegion, sdkCaller, sdkCommon } from './sdk-config.js';
 
-export type EicCalls = Pick<Aws, 'sendSshPublicKey'> & { region(): Promise<string> };
+export type EicCalls = Pick<Aws, 'sendSshPublicKey' | 'credentials'> & { region(): Promise<string> };
 
 export function createEicCalls(config: AwsConfig): EicCalls {
   const eic = new EC2InstanceConnectClient({
@@ -17,6 +18,18 @@ export function createEicCalls(config: AwsConfig): EicCalls {
   const call = sdkCaller(config);
   return {
     region: () => resolveRegion(() => eic.config.region()),
+    // The client's own provider chain, so presigning uses exactly what API calls use.
+    async credentials() {
+      try {
+        const c = await eic.config.credentials();
+        return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken || undefined };
+      } catch (error) {
+        throw new EicError('AWS_CREDENTIALS', 'no AWS credentials found', {
+          hint: 'set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run aws configure / aws sso login',
+          cause: error,
+        });
+      }
+    },
     async sendSshPublicKey(request) {
       const output = await call('EC2InstanceConnect', 'SendSSHPublicKey', () =>
         eic.send(

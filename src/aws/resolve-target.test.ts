@@ -40,6 +40,12 @@ function fakeAws(instances: InstanceInfo[]): Aws & { queries: unknown[] } {
     async getConsoleOutput() {
       return undefined;
     },
+    async describeInstanceConnectEndpoints() {
+      return [];
+    },
+    async credentials() {
+      return { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' };
+    },
   };
 }
 

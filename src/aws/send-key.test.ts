@@ -19,6 +19,12 @@ function awsFailing(codes: string[]): Aws & { calls: number } {
     async getConsoleOutput() {
       return undefined;
     },
+    async describeInstanceConnectEndpoints() {
+      return [];
+    },
+    async credentials() {
+      return { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' };
+    },
   };
   return fake;
 }

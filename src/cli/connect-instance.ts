@@ -27,6 +27,8 @@ export interface ConnectOptions extends ReachOptions {
   serverAliveIntervalSeconds?: number;
   serverAliveCountMax?: number;
   quiet: boolean;
+  // ssh -C.
+  compression?: boolean;
 }
 
 export interface ConnectedInstance {
@@ -61,6 +63,7 @@ export async function connectToInstance(options: ConnectOptions, io: Io, deps: D
       readyTimeoutMs: (options.connectTimeoutSeconds ?? 20) * 1000,
       keepaliveIntervalMs: (options.serverAliveIntervalSeconds ?? 15) * 1000,
       keepaliveCountMax: options.serverAliveCountMax ?? 3,
+      compress: options.compression,
       debug: v.level >= 2 ? (line) => v.log(line, 2) : undefined,
     });
     v.log(`auth       ${String(deps.now() - started).padStart(5)} ms  ${reached.osUser}@${instance.instanceId}`);

@@ -10,6 +10,7 @@ import type { Deps } from '../deps.js';
 import { EicError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { openRoute, type OpenedRoute, type Via } from '../tunnel/route.js';
+import { checkEicePort } from '../tunnel/eice.js';
 import type { Verbose } from './verbose.js';
 
 export const DEFAULT_OS_USER = 'ec2-user';
@@ -22,6 +23,10 @@ export interface ReachOptions {
   connectTimeoutSeconds?: number;
   profile?: string;
   region?: string;
+  // EICE options (eice.md §2.4, §4) and -q (silences route notices).
+  eiceId?: string;
+  maxTunnelDuration?: number;
+  quiet?: boolean;
 }
 
 export interface ReachedInstance {
@@ -40,6 +45,8 @@ export interface ReachedInstance {
 export async function reachInstance(options: ReachOptions, publicKey: string, io: Io, deps: Deps, v: Verbose): Promise<ReachedInstance> {
   const target = options.target;
   if (!target) throw new UsageError('no target given', 'usage: eic-ssh [options] [user@]<target> [<command>...]');
+  // EICE reaches only 22 and 3389: refuse before any AWS call (eice.md §8).
+  if (options.via === 'eice' && options.port !== undefined) checkEicePort(options.port);
   const aws = await deps.createAws({
     region: options.region,
     profile: options.profile,
@@ -80,7 +87,20 @@ export async function reachInstance(options: ReachOptions, publicKey: string, io
     repush: async () => void (await push(instance.instanceId)),
     open: async () => {
       const opened = await v.phase('connect', () =>
-        openRoute({ instance, via: options.via, port, connectTimeoutMs, aws, env: io.env, deps, log: (l) => v.log(l) }),
+        openRoute({
+          instance,
+          via: options.via,
+          port,
+          connectTimeoutMs,
+          aws,
+          env: io.env,
+          deps,
+          log: (l) => v.log(l),
+          userPort: options.port,
+          eiceId: options.eiceId,
+          maxTunnelDuration: options.maxTunnelDuration,
+          notice: options.quiet ? undefined : (l) => io.stderr.write(`eic-ssh: ${l}\n`),
+        }),
       );
       v.log(`route      ${opened.route}: ${opened.detail} as ${osUser}`);
       return opened;

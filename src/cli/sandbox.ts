@@ -21,6 +21,10 @@ export interface SandboxCommandOptions {
   denyUsers: string[];
   denyInstances: string[];
   keepState: boolean;
+  // EICE tunnel server (eice.md §11): its port, instances its endpoint cannot reach, cap.
+  eicePort?: number;
+  eiceBlocked: string[];
+  eiceMaxTunnels?: number;
 }
 
 export function parseSandboxArgs(argv: string[], io: Io): SandboxCommandOptions | 'help-shown' {
@@ -37,6 +41,9 @@ export function parseSandboxArgs(argv: string[], io: Io): SandboxCommandOptions 
     .option('--unavailable-pushes <n>', 'answer EC2InstanceUnavailableException to the next <n> pushes', integer, 0)
     .option('--deny-user <user>', 'answer AuthException to pushes for this OS user (repeatable)', collect, [])
     .option('--deny-instance <id>', 'answer AuthException to pushes to this instance (repeatable)', collect, [])
+    .option('--eice-port <port>', 'EC2 Instance Connect Endpoint port (default: 443 as root, else a free port)', integer)
+    .option('--eice-block <id>', "the endpoint cannot reach this instance (security group; repeatable)", collect, [])
+    .option('--eice-max-tunnels <n>', 'concurrent tunnels per endpoint (default: 20)', integer)
     .option('--keep-state', 'keep the state directory (sshd configs and logs) on exit');
   const o = parseWithCommander<Record<string, unknown>>(program, argv, io, 'sandbox');
   if (o === 'help-shown') return o;
@@ -52,6 +59,9 @@ export function parseSandboxArgs(argv: string[], io: Io): SandboxCommandOptions 
     denyUsers: o.denyUser as string[],
     denyInstances: o.denyInstance as string[],
     keepState: Boolean(o.keepState),
+    eicePort: o.eicePort as number | undefined,
+    eiceBlocked: o.eiceBlock as string[],
+    eiceMaxTunnels: o.eiceMaxTunnels as number | undefined,
   };
 }
 
@@ -61,7 +71,7 @@ export async function sandboxCommand(argv: string[], io: Io, deps: Deps): Promis
   const { startSandbox } = await import('../sandbox/sandbox.js');
   let sandbox: Sandbox;
   try {
-    sandbox = await startSandbox({ region: options.region, apiPort: options.apiPort, sshPort: options.sshPort, keepState: options.keepState });
+    sandbox = await startSandbox({ region: options.region, apiPort: options.apiPort, sshPort: options.sshPort, keepState: options.keepState, eicePort: options.eicePort });
   } catch (error) {
     throw new EicError('SANDBOX', `the sandbox could not start: ${error instanceof Error ? error.message : String(error)}`, {
       hint: 'the sandbox needs OpenSSH sshd; as root run: bash .ci/setup.sh',
@@ -86,6 +96,8 @@ function applyKnobs(sandbox: Sandbox, options: SandboxCommandOptions): void {
   knobs.pushesPerSecond = options.pushesPerSecond;
   for (const user of options.denyUsers) knobs.deniedOsUsers.add(user);
   for (const id of options.denyInstances) knobs.deniedInstances.add(id);
+  for (const id of options.eiceBlocked) sandbox.world.eiceKnobs.blockedInstances.add(id);
+  if (options.eiceMaxTunnels !== undefined) sandbox.world.eiceKnobs.maxTunnelsPerEndpoint = options.eiceMaxTunnels;
 }
 
 export function envText(sandbox: Sandbox): string {

@@ -6,10 +6,11 @@
 import { UsageError } from '../errors.js';
 import { applySshOption, type SshConfigOptions } from './ssh-options.js';
 import type { Via } from '../tunnel/route.js';
+import { applyForwardFlag, type ForwardingOptions } from './forward-args.js';
 
 export type KeyType = 'ed25519' | 'rsa-2048' | 'rsa-4096';
 
-export interface SshOptions extends SshConfigOptions {
+export interface SshOptions extends SshConfigOptions, ForwardingOptions {
   target?: string;
   command: string[];
   identityFile?: string;
@@ -22,16 +23,20 @@ export interface SshOptions extends SshConfigOptions {
   escapeChar: string | null;
   profile?: string;
   region?: string;
+  // EICE (--via eice / auto): endpoint to use, and maxTunnelDuration to ask for.
+  eiceId?: string;
+  maxTunnelDuration?: number;
 }
 
 // ssh flags that take no value and that we implement.
-const BOOLEAN_FLAGS = new Set(['t', 'T', 'v', 'q']);
+const BOOLEAN_FLAGS = new Set(['t', 'T', 'v', 'q', 'N', 'C', 'f']);
 // ssh flags that take a value and that we implement.
-const VALUE_FLAGS = new Set(['l', 'p', 'i', 'o', 'e']);
+const VALUE_FLAGS = new Set(['l', 'p', 'i', 'o', 'e', 'L', 'R', 'D', 'F']);
 // ssh flags we know but do not implement (yet): a clear error, not "unknown".
-const UNSUPPORTED_FLAGS = new Set('46AaCfGgKkMNnsXxYyBbcDEFIJLmOPQRSWw'.split(''));
+// (-N -C -f -L -R -D -F are implemented: forward-args.ts, background.ts.)
+const UNSUPPORTED_FLAGS = new Set('46AaGgKkMnsXxYyBbcEIJmOPQSWw'.split(''));
 
-const LONG_VALUE_OPTIONS = new Set(['via', 'key-type', 'profile', 'region']);
+const LONG_VALUE_OPTIONS = new Set(['via', 'key-type', 'profile', 'region', 'eice-id', 'max-tunnel-duration']);
 
 export function parseSshArgs(argv: string[]): SshOptions {
   const options: SshOptions = {
@@ -43,6 +48,13 @@ export function parseSshArgs(argv: string[]): SshOptions {
     quiet: false,
     escapeChar: '~',
     strictHostKeyChecking: 'accept-new',
+    localForwards: [],
+    remoteForwards: [],
+    dynamicForwards: [],
+    noCommand: false,
+    compression: false,
+    background: false,
+    commandLineOptions: [],
   };
   let ttyCount = 0;
   let i = 0;
@@ -85,6 +97,9 @@ function parseShortBundle(argv: string[], index: number, options: SshOptions, co
       if (flag === 'T') options.requestTty = 'disable';
       if (flag === 'v') options.verbosity++;
       if (flag === 'q') options.quiet = true;
+      if (flag === 'N') options.noCommand = true;
+      if (flag === 'C') options.compression = true;
+      if (flag === 'f') options.background = true;
       continue;
     }
     if (VALUE_FLAGS.has(flag)) {
@@ -117,6 +132,13 @@ function applyShort(options: SshOptions, flag: string, value: string): void {
       return;
     case 'o':
       applySshOption(options, value);
+      options.commandLineOptions.push(value);
+      return;
+    case 'L':
+    case 'R':
+    case 'D':
+    case 'F':
+      applyForwardFlag(options, flag, value);
       return;
     case 'e':
       options.escapeChar = parseEscapeChar(value);
@@ -127,11 +149,24 @@ function applyShort(options: SshOptions, flag: string, value: string): void {
 function applyLong(options: SshOptions, name: string, value: string): void {
   switch (name) {
     case 'via':
-      if (value !== 'auto' && value !== 'direct') {
-        throw new UsageError(`--via must be auto or direct, not '${value}'`, 'eice and ssm routes arrive in later releases');
+      if (value !== 'auto' && value !== 'direct' && value !== 'eice' && value !== 'ssm') {
+        throw new UsageError(`--via must be auto, direct, eice or ssm, not '${value}'`, 'auto tries direct, then EICE, then SSM');
       }
       options.via = value;
       return;
+    case 'eice-id':
+      // aws-cli's endpointId pattern (eice.md §7.2).
+      if (!/^eice-[0-9a-zA-Z_]+$/.test(value)) throw new UsageError(`--eice-id: '${value}' is not an endpoint id`, 'for example: --eice-id eice-0123456789abcdef0');
+      options.eiceId = value;
+      return;
+    case 'max-tunnel-duration': {
+      const seconds = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+      if (!(seconds >= 1 && seconds <= 3600)) {
+        throw new UsageError(`--max-tunnel-duration must be 1 to 3600 seconds, not '${value}'`, 'the service closes any tunnel after one hour');
+      }
+      options.maxTunnelDuration = seconds;
+      return;
+    }
     case 'key-type':
       options.keyType = parseKeyType(value);
       return;

@@ -2,18 +2,47 @@
 // the command or an interactive shell, and return the remote exit status.
 import type { Client } from 'ssh2';
 import type { Deps } from '../deps.js';
+import { EicError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { runSession } from '../ssh/session.js';
 import { connectToInstance } from './connect-instance.js';
 import { firstByteWatch } from './first-byte.js';
 import { decidePty } from './pty-decision.js';
+import { applyConfigFile } from './ssh-config-file.js';
+import { holdUntilSignal, startRequestedForwards } from './ssh-forwarding.js';
+import { goToBackground } from './background.js';
 import type { SshOptions } from './ssh-args.js';
 import { verbose, type Verbose } from './verbose.js';
 
-export async function runSsh(options: SshOptions, io: Io, deps: Deps): Promise<number> {
+export async function runSsh(commandLine: SshOptions, io: Io, deps: Deps, argv?: string[]): Promise<number> {
+  const options = commandLine.configFile ? await applyConfigFile(commandLine, deps.homeDir) : commandLine;
   const v = verbose(io, options.verbosity, deps.now);
+  if (options.background && !deps.notifyReady) {
+    if (!argv) throw new EicError('LOCAL_IO', '-f cannot be used here', { hint: 'run eic-ssh from the command line' });
+    if (!options.noCommand && options.command.length === 0) {
+      throw new UsageError('-f needs a command or -N', 'for example: eic-ssh -f -N -L 8080:localhost:80 <target>');
+    }
+    return goToBackground(argv, io, deps, v);
+  }
   const { client, reached } = await connectToInstance(options, io, deps, v);
-  return runRemote(client, reached.instance.instanceId, options, io, v, deps);
+  // -L/-R/-D first, then the session (or, with -N, just wait).
+  const forwards = await startRequestedForwards(client, options, io, v).catch((error: unknown) => {
+    client.end();
+    throw error;
+  });
+  deps.notifyReady?.();
+  try {
+    if (options.noCommand) {
+      try {
+        return await holdUntilSignal(client, reached.instance.instanceId, io, v);
+      } finally {
+        client.end();
+      }
+    }
+    return await runRemote(client, reached.instance.instanceId, options, io, v, deps);
+  } finally {
+    await forwards?.close();
+  }
 }
 
 async function runRemote(client: Client, host: string, options: SshOptions, io: Io, v: Verbose, deps: Deps): Promise<number> {

@@ -6,27 +6,13 @@
 import { createHash } from 'node:crypto';
 import { INSTANCE_STATE_CODES, type SandboxInstance, type World } from './world.js';
 import { globToRegExp, lowerFirst, QueryError, type QueryFilter, type QueryParams } from './query.js';
-import { el, itemList, leaf, renderXml, withAttrs, type XmlChild, type XmlElement } from './xml.js';
+import { el, itemList, leaf, type XmlChild, type XmlElement } from './xml.js';
 import type { ApiCall, ApiReply, QueryService } from './http-api.js';
-
-export const EC2_NAMESPACE = 'http://ec2.amazonaws.com/doc/2016-11-15/';
-
-// HTTP status of each EC2 error code we answer ("Error codes for the Amazon EC2 API":
-// client errors are 4xx, throttling 503; DryRunOperation is EC2's 412).
-const STATUS: Record<string, number> = { DryRunOperation: 412, RequestLimitExceeded: 503, UnauthorizedOperation: 403 };
-
-export function ec2ErrorReply(code: string, message: string, requestId: string, status = STATUS[code] ?? 400): ApiReply {
-  const doc = el('Response', el('Errors', el('Error', leaf('Code', code), leaf('Message', message))), leaf('RequestID', requestId));
-  return { status, contentType: 'text/xml;charset=UTF-8', body: renderXml(doc), errorCode: code };
-}
-
-function ec2Reply(operation: string, requestId: string, ...children: XmlChild[]): ApiReply {
-  const doc = withAttrs(el(`${operation}Response`, leaf('requestId', requestId), ...children), { xmlns: EC2_NAMESPACE });
-  return { status: 200, contentType: 'text/xml;charset=UTF-8', body: renderXml(doc, { pretty: true }) };
-}
+import { describeInstanceConnectEndpoints } from './ec2-eice-api.js';
+import { compact, dryRun, ec2ErrorReply, ec2Reply, fingerprint, makeToken, readToken } from './ec2-common.js';
 
 // Runs an action; parameter errors thrown while parsing become EC2 error documents.
-function action(run: (params: QueryParams, call: ApiCall) => ApiReply) {
+export function action(run: (params: QueryParams, call: ApiCall) => ApiReply) {
   return (params: QueryParams, call: ApiCall): ApiReply => {
     const knobs = call.world.knobs;
     if (knobs.throttleNextEc2Calls > 0) {
@@ -45,7 +31,11 @@ function action(run: (params: QueryParams, call: ApiCall) => ApiReply) {
 export const ec2Service: QueryService = {
   signingName: 'ec2',
   protocol: 'ec2',
-  actions: { DescribeInstances: action(describeInstances), GetConsoleOutput: action(getConsoleOutput) },
+  actions: {
+    DescribeInstances: action(describeInstances),
+    GetConsoleOutput: action(getConsoleOutput),
+    DescribeInstanceConnectEndpoints: action(describeInstanceConnectEndpoints),
+  },
   errorReply: ec2ErrorReply,
   unknownAction: (name, requestId) => ec2ErrorReply('InvalidAction', `The action ${name} is not valid for this web service.`, requestId),
 };
@@ -59,10 +49,6 @@ function checkInstanceIds(ids: string[], world: World): void {
   const missing = [...new Set(ids)].filter((id) => !world.instances.has(id));
   if (missing.length === 1) throw new QueryError('InvalidInstanceID.NotFound', `The instance ID '${missing[0]}' does not exist`);
   if (missing.length > 1) throw new QueryError('InvalidInstanceID.NotFound', `The instance IDs '${missing.join(', ')}' do not exist`);
-}
-
-function dryRun(enabled: boolean | undefined): void {
-  if (enabled) throw new QueryError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.');
 }
 
 // ---- DescribeInstances ----
@@ -193,29 +179,6 @@ function describeInstances(p: QueryParams, call: ApiCall): ApiReply {
     itemList('reservationSet', page, (v) => reservation(v, world)),
     more ? leaf('nextToken', makeToken(start + size, query)) : undefined,
   );
-}
-
-function compact(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
-}
-
-// Tokens are opaque to clients but bound to the filters they were issued for.
-function fingerprint(filters: QueryFilter[]): string {
-  return createHash('sha256').update(JSON.stringify(filters)).digest('hex').slice(0, 16);
-}
-
-function makeToken(offset: number, query: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, o: offset, q: query })).toString('base64url');
-}
-
-function readToken(token: string, query: string): number {
-  try {
-    const data = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: unknown; o?: unknown; q?: unknown };
-    if (data.v === 1 && data.q === query && Number.isInteger(data.o) && (data.o as number) >= 0) return data.o as number;
-  } catch {
-    // falls through to the error below
-  }
-  throw new QueryError('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.');
 }
 
 function reservation(v: InstanceView, world: World): XmlChild[] {

@@ -1,7 +1,7 @@
 // Turns short instance specs into full SandboxInstance records: ids, loopback
 // addresses, EC2-style DNS names, images and the OS users those images have.
 import type { AddressBlock } from './addresses.js';
-import type { InstanceStateName, SandboxInstance } from './world.js';
+import type { InstanceStateName, SandboxInstance, SsmManagedInfo } from './world.js';
 
 export type ImageKind = 'amazon-linux' | 'ubuntu' | 'debian';
 
@@ -17,6 +17,9 @@ export interface InstanceSpec {
   // Public key lines baked into the image for its default OS user, like an EC2 launch
   // key pair (benchmarks compare plain OpenSSH with them). Default: none.
   keyPair?: string[];
+  // SSM: a managed node whose agent is Online (ssm.md §3.4); 'offline' = managed but
+  // ConnectionLost. Default: not managed.
+  ssm?: boolean | 'offline';
 }
 
 interface Image {
@@ -34,16 +37,17 @@ export const IMAGES: Record<ImageKind, Image> = {
 
 // The fleet `eic-ssh sandbox` starts with when given none.
 export const DEFAULT_FLEET: InstanceSpec[] = [
-  { name: 'web-1', image: 'amazon-linux' },
-  { name: 'web-2', image: 'ubuntu', subnet: 'b' },
-  { name: 'db-1', image: 'amazon-linux', public: false },
-  { name: 'worker', image: 'debian' },
-  { name: 'worker', image: 'debian', subnet: 'b' },
-  { name: 'old-batch', image: 'amazon-linux', state: 'stopped' },
+  { name: 'web-1', image: 'amazon-linux', ssm: true },
+  { name: 'web-2', image: 'ubuntu', subnet: 'b', ssm: true },
+  { name: 'db-1', image: 'amazon-linux', public: false, ssm: true },
+  { name: 'worker', image: 'debian', ssm: true },
+  { name: 'worker', image: 'debian', subnet: 'b' }, // not an SSM managed node
+  { name: 'old-batch', image: 'amazon-linux', state: 'stopped', ssm: true },
 ];
 
 export const SANDBOX_VPC_ID = 'vpc-0e1c5a4db0c0ffee1';
 const SUBNETS = { a: 'subnet-0e1c5a4db0c0aaaa1', b: 'subnet-0e1c5a4db0c0bbbb2' };
+export const SANDBOX_SUBNETS: Readonly<Record<'a' | 'b', string>> = SUBNETS;
 
 export interface FleetContext {
   region: string;
@@ -84,6 +88,7 @@ export function buildInstance(spec: InstanceSpec, index: number, context: FleetC
     metadataHttpEndpoint: 'enabled',
     clockSkewSeconds: 0,
     authorizedKeys: spec.keyPair ? { [image.osUser]: spec.keyPair } : undefined,
+    ssm: spec.ssm ? ssmInfo(spec.image ?? 'amazon-linux', spec.ssm === 'offline') : undefined,
   };
 }
 
@@ -97,3 +102,17 @@ export function publicDnsName(ip: string, region: string): string {
   const host = `ec2-${ip.replace(/\./g, '-')}`;
   return region === 'us-east-1' ? `${host}.compute-1.amazonaws.com` : `${host}.${region}.compute.amazonaws.com`;
 }
+
+// What DescribeInstanceInformation reports for each image's SSM Agent (ssm.md §3.4).
+const SSM_PLATFORMS: Record<ImageKind, { platformName: string; platformVersion: string }> = {
+  'amazon-linux': { platformName: 'Amazon Linux', platformVersion: '2023' },
+  ubuntu: { platformName: 'Ubuntu', platformVersion: '24.04' },
+  debian: { platformName: 'Debian GNU/Linux', platformVersion: '12' },
+};
+
+function ssmInfo(image: ImageKind, offline: boolean): SsmManagedInfo {
+  return { pingStatus: offline ? 'ConnectionLost' : 'Online', agentVersion: SSM_AGENT_VERSION, platformType: 'Linux', ...SSM_PLATFORMS[image] };
+}
+
+// The SSM Agent version the fleet reports (same default as knobs.ssmAgentVersion).
+export const SSM_AGENT_VERSION = '3.3.1000.0';

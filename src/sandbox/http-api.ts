@@ -13,6 +13,7 @@ import { parseFormBody, QueryError, QueryParams } from './query.js';
 import { ec2Service } from './ec2-api.js';
 import { stsService } from './sts-api.js';
 import { eicService } from './eic-api.js';
+import { ssmService } from './ssm-api.js';
 
 export interface ApiCall {
   world: World;
@@ -46,7 +47,7 @@ export interface QueryService {
 }
 
 // The JSON 1.1 services this endpoint answers. AmazonSSM.* is added here.
-export const JSON_SERVICES: JsonService[] = [eicService];
+export const JSON_SERVICES: JsonService[] = [eicService, ssmService];
 
 type Protocol = 'ec2' | 'sts' | 'json';
 interface AuthError {

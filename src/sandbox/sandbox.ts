@@ -10,6 +10,11 @@ import { join } from 'node:path';
 import { allocateAddressBlock } from './addresses.js';
 import { buildInstance, DEFAULT_FLEET, type InstanceSpec } from './fleet.js';
 import { startApiServer } from './http-api.js';
+import { writeFile } from 'node:fs/promises';
+import { buildEndpoint, DEFAULT_ENDPOINTS, type EndpointSpec } from './eice-fleet.js';
+import { startEiceServer, type EiceServer } from './eice-server.js';
+import { startSsmServer, type SsmServer } from './ssm-server.js';
+import { createTlsIdentity } from './tls.js';
 import { createSandboxCa, createStateDir, startInstanceRuntime, type InstanceRuntime } from './instance/instance.js';
 import { World, type InstanceStateName, type SandboxInstance, type SandboxPrincipal } from './world.js';
 
@@ -22,6 +27,10 @@ export interface SandboxOptions {
   sshPort?: number;
   // Keep the state directory (sshd configs, logs) on close, for debugging.
   keepState?: boolean;
+  // EC2 Instance Connect Endpoints (default: one in subnet a of the sandbox VPC).
+  endpoints?: EndpointSpec[];
+  // Port of the EICE tunnel server on 127.0.0.1 (default: 443 as root when free, else any free port).
+  eicePort?: number;
 }
 
 export interface Sandbox {
@@ -33,6 +42,10 @@ export interface Sandbox {
   readonly principal: SandboxPrincipal;
   // Variables that point eic-ssh and the aws CLI at this sandbox.
   readonly env: Record<string, string>;
+  // The EICE tunnel server: where it listens and the CA file that makes clients trust it.
+  readonly eice: { url: string; port: number; caFile: string };
+  // The SSM data-channel server (wss://127.0.0.1:<port>) and its live session links.
+  readonly ssm: SsmServer;
   instances(): SandboxInstance[];
   // The instance with this id or Name tag (the first, for a shared name).
   instance(idOrName: string): SandboxInstance;
@@ -59,8 +72,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const ca = await createSandboxCa(region, world.clock.now());
   const runtimes = new Map<string, InstanceRuntime>();
   const api = await startApiServer(world, { port: options.apiPort ?? 0 });
+  (options.endpoints ?? DEFAULT_ENDPOINTS).forEach((spec, index) => world.addEndpoint(buildEndpoint(spec, index, region, launchTime)));
+  let eice: EiceServer | undefined;
+  let ssm: SsmServer | undefined;
   const close = async () => {
-    await Promise.allSettled([api.close(), ...[...runtimes.values()].map((r) => r.close())]);
+    await Promise.allSettled([api.close(), eice?.close(), ssm?.close(), ...[...runtimes.values()].map((r) => r.close())]);
     if (!options.keepState) await rm(stateDir, { recursive: true, force: true });
   };
   const startRuntime = async (instance: SandboxInstance) => {
@@ -84,6 +100,29 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     EIC_SSH_KNOWN_HOSTS: join(stateDir, 'known_hosts'),
   };
   if (sshPort !== 22) env.EIC_SSH_PORT = String(sshPort);
+  // The tunnel endpoint: every endpoint's DNS name resolves, for eic-ssh, to this server
+  // (EIC_SSH_EICE_ENDPOINT_URL), whose certificate chains to the sandbox CA (EIC_SSH_CA_FILE).
+  const eiceCaFile = join(stateDir, 'eice-ca.pem');
+  try {
+    const tls = await createTlsIdentity([...world.endpoints.values()].flatMap((e) => [e.dnsName, e.fipsDnsName]), world.clock.now());
+    await writeFile(eiceCaFile, tls.caCertPem, { mode: 0o644 });
+    // 443 as on AWS when root and free; another sandbox may take it between check and
+    // listen, so a failed 443 falls back to any free port.
+    const wants443 = options.eicePort === undefined && process.getuid?.() === 0 && (await canListen('127.0.0.1', 443));
+    eice = wants443
+      ? await startEiceServer(world, { tls, port: 443 }).catch(() => startEiceServer(world, { tls, port: 0 }))
+      : await startEiceServer(world, { tls, port: options.eicePort ?? 0 });
+    // SSM data channel (ssm.md §4): wss on 127.0.0.1 with the same sandbox CA.
+    ssm = await startSsmServer(world, { tls });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  env.EIC_SSH_EICE_ENDPOINT_URL = eice.url;
+  env.EIC_SSH_CA_FILE = eiceCaFile;
+  // StreamUrls from the sandbox's StartSession start with this (the client's explicit
+  // override of its AWS-endpoint check, ssm.md §4.1).
+  env.EIC_SSH_SSM_ENDPOINT_URL = ssm!.url;
 
   return {
     world,
@@ -93,6 +132,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stateDir,
     principal,
     env,
+    eice: { url: eice.url, port: eice.port, caFile: eiceCaFile },
+    ssm: ssm!,
     instances: () => [...world.instances.values()],
     instance(idOrName) {
       const found = [...world.instances.values()].find((i) => i.instanceId === idOrName || i.tags.Name === idOrName);

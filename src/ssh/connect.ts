@@ -27,6 +27,8 @@ export interface ConnectOptions {
   keepaliveCountMax?: number; // ssh_config ServerAliveCountMax; default 3
   // Host key algorithms to offer, most preferred first (see preferredHostKeyAlgorithms).
   hostKeyAlgorithms?: readonly string[];
+  // ssh -C / Compression yes: offer zlib (RFC 4253 §6.2; OpenSSH's delayed variant first).
+  compress?: boolean;
   onPhase?(phase: 'handshake' | 'auth', ms: number): void;
   debug?(line: string): void;
 }
@@ -151,6 +153,7 @@ export function connectSsh(options: ConnectOptions): Promise<Client> {
         : { algorithms: { serverHostKey: [...options.hostKeyAlgorithms] as ServerHostKeyAlgorithm[] } }),
       ...(debug === undefined ? {} : { debug }),
     };
+    if (options.compress) config.algorithms = { ...config.algorithms, compress: ['zlib@openssh.com', 'zlib', 'none'] };
     try {
       client.connect(config);
     } catch (error) {

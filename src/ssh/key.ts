@@ -2,7 +2,7 @@
 // SendSSHPublicKey push (the default), or a user's key file given with -i.
 // The private half lives only in memory: it is never written to disk, and the
 // object hides it from JSON.stringify, util.inspect and console.log.
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import ssh2 from 'ssh2';
@@ -71,8 +71,11 @@ export function generateEphemeralKey(type: KeyType = 'ed25519', bits: 2048 | 409
   if (type === 'rsa' && bits !== 2048 && bits !== 4096) {
     throw new EicError('KEY_UNSUPPORTED', `Unsupported RSA key size: ${String(bits)}`, { hint: KEY_TYPES_HINT });
   }
-  const pair =
-    type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', { bits }) : ssh2.utils.generateKeyPairSync('ed25519');
+  // Ed25519 from node:crypto, encoded by us: ssh2's own Ed25519 generator emits a
+  // malformed OpenSSH key about once in 500 (233 bytes instead of 234), which its
+  // parser then rejects.
+  if (type === 'ed25519') return fromKeyObject(generateKeyPairSync('ed25519').privateKey, '(generated key)');
+  const pair = ssh2.utils.generateKeyPairSync('rsa', { bits });
   return fromUnencryptedPrivateKey(type, pair.private);
 }
 

@@ -23,6 +23,8 @@ export const SSH_AUTH_HINT =
   'A pushed key is accepted only for 60 seconds, and the instance must run EC2 Instance Connect.';
 
 export function mapSshError(error: unknown, context: SshErrorContext): EicError {
+  // A route's own failure on the socket (e.g. the EICE tunnel closed with a reason) is already an EicError.
+  if (error instanceof EicError) return error;
   const { hostKeyAlias: host, username } = context;
   const err: Error & { level?: unknown; code?: unknown } = error instanceof Error ? error : new Error(String(error));
   const detail = err.message;

@@ -60,11 +60,11 @@ describe('eic-ssh resolves TARGET', () => {
     expect(sandbox.world.operations()).not.toContain('SendSSHPublicKey');
   });
 
-  it('says a private instance has no public address, and how --via direct would try', async () => {
-    const result = await sandbox.run([`${user}@db-1`, 'true']);
-    expect(result.code).toBe(255);
-    expect(result.stderr).toMatch(/has no public address/);
-    expect(result.stderr).toContain(`--via direct`);
+  it('reaches a private instance (no public address) by another route, and -v says which', async () => {
+    const result = await sandbox.run(['-v', `${user}@db-1`, 'echo private']);
+    expect(result.code).toBe(0);
+    expect(result.stdoutText).toBe('private\n');
+    expect(result.stderr).toMatch(/eic-ssh: route +auto: eice → ssm/);
   });
 
   it('fails fast on --via direct to a private address that is not reachable from here', async () => {
