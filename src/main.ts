@@ -5,7 +5,7 @@ import type { Deps } from './deps.js';
 import { EicError, UsageError } from './errors.js';
 import type { Io } from './io.js';
 import { packageVersion } from './version.js';
-import { CP_HELP, MAIN_HELP } from './cli/help.js';
+import { MAIN_HELP } from './cli/help.js';
 import { settleRoutes } from './tunnel/settle.js';
 
 export const EXIT_OWN_FAILURE = 255;
@@ -22,6 +22,26 @@ export async function main(argv: string[], io: Io, deps: Deps): Promise<number> 
   }
 }
 
+type Command = (argv: string[], io: Io, deps: Deps) => Promise<number>;
+
+// Every subcommand, loaded only when used so that each starts fast. Each answers
+// `--help` itself; `eic-ssh help <name>` asks it the same way.
+export const COMMANDS: Record<string, Command> = {
+  cp: async (argv, io, deps) => {
+    if (asksHelp(argv)) return printHelp(io, (await import('./cli/help.js')).CP_HELP);
+    const [{ parseCopyArgs }, { runCopy }] = await Promise.all([import('./cli/cp-args.js'), import('./cli/cp.js')]);
+    return runCopy(parseCopyArgs(argv), io, deps);
+  },
+  tunnel: async (argv, io, deps) => {
+    if (asksHelp(argv)) return printHelp(io, (await import('./cli/help.js')).TUNNEL_HELP);
+    return (await import('./cli/tunnel.js')).tunnelCommand(argv, io, deps);
+  },
+  proxy: async (argv, io, deps) => (await import('./cli/proxy.js')).proxyCommand(argv, io, deps),
+  config: async (argv, io, deps) => (await import('./cli/config.js')).configCommand(argv, io, deps),
+  'known-hosts': async (argv, io, deps) => (await import('./cli/known-hosts.js')).knownHostsCommand(argv, io, deps),
+  sandbox: async (argv, io, deps) => (await import('./cli/sandbox.js')).sandboxCommand(argv, io, deps),
+};
+
 async function dispatch(argv: string[], io: Io, deps: Deps): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined) throw new UsageError('no target given', 'usage: eic-ssh [options] [user@]<target> [<command>...]; see eic-ssh --help');
@@ -30,66 +50,26 @@ async function dispatch(argv: string[], io: Io, deps: Deps): Promise<number> {
     io.stdout.write(`eic-ssh ${packageVersion()}\n`);
     return 0;
   }
-  if (first === 'known-hosts') {
-    const { knownHostsCommand } = await import('./cli/known-hosts.js');
-    return knownHostsCommand(rest, io, deps);
-  }
-  if (first === 'sandbox') {
-    const { sandboxCommand } = await import('./cli/sandbox.js');
-    return sandboxCommand(rest, io, deps);
-  }
-  if (first === 'cp') {
-    if (rest[0] === '--help' || rest[0] === '-h') return help(['cp'], io, deps);
-    const { parseCopyArgs } = await import('./cli/cp-args.js');
-    const { runCopy } = await import('./cli/cp.js');
-    return runCopy(parseCopyArgs(rest), io, deps);
-  }
-  if (first === 'tunnel') {
-    if (rest[0] === '--help' || rest[0] === '-h') return help(['tunnel'], io, deps);
-    const { tunnelCommand } = await import('./cli/tunnel.js');
-    return tunnelCommand(rest, io, deps);
-  }
-  if (first === 'proxy') {
-    const { proxyCommand } = await import('./cli/proxy.js');
-    return proxyCommand(rest, io, deps);
-  }
-  if (first === 'config') {
-    const { configCommand } = await import('./cli/config.js');
-    return configCommand(rest, io, deps);
-  }
-  const { parseSshArgs } = await import('./cli/ssh-args.js');
-  const { runSsh } = await import('./cli/ssh.js');
+  const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+  if (command) return command(rest, io, deps);
+  const [{ parseSshArgs }, { runSsh }] = await Promise.all([import('./cli/ssh-args.js'), import('./cli/ssh.js')]);
   return runSsh(parseSshArgs(argv), io, deps, argv);
 }
 
 async function help(topics: string[], io: Io, deps: Deps): Promise<number> {
-  if (topics[0] === 'cp') {
-    io.stdout.write(CP_HELP);
-    return 0;
-  }
-  if (topics[0] === 'tunnel') {
-    const { TUNNEL_HELP } = await import('./cli/help.js');
-    io.stdout.write(TUNNEL_HELP);
-    return 0;
-  }
-  if (topics[0] === 'sandbox') {
-    const { sandboxCommand } = await import('./cli/sandbox.js');
-    return sandboxCommand(['--help'], io, deps);
-  }
-  if (topics[0] === 'known-hosts') {
-    const { knownHostsCommand } = await import('./cli/known-hosts.js');
-    return knownHostsCommand(['--help'], io, deps);
-  }
-  if (topics[0] === 'proxy') {
-    const { proxyCommand } = await import('./cli/proxy.js');
-    return proxyCommand(['--help'], io, deps);
-  }
-  if (topics[0] === 'config') {
-    const { configCommand } = await import('./cli/config.js');
-    return configCommand(['--help'], io, deps);
-  }
-  if (topics.length > 0 && topics[0] !== 'ssh') throw new UsageError(`no help for '${topics[0]}'`, 'commands: ssh (the default), cp, sandbox');
-  io.stdout.write(MAIN_HELP);
+  const [topic] = topics;
+  if (topic === undefined || topic === 'ssh') return printHelp(io, MAIN_HELP);
+  const command = Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined;
+  if (!command) throw new UsageError(`no help for '${topic}'`, `commands: ssh (the default), ${Object.keys(COMMANDS).join(', ')}`);
+  return command(['--help'], io, deps);
+}
+
+function asksHelp(argv: string[]): boolean {
+  return argv[0] === '--help' || argv[0] === '-h';
+}
+
+function printHelp(io: Io, text: string): number {
+  io.stdout.write(text);
   return 0;
 }
 

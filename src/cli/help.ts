@@ -12,7 +12,7 @@ Usage:
   eic-ssh proxy [--push-key <file.pub>] [--via <route>] [-v] <user>@<host>:<port>
   eic-ssh config [--write] [--name-pattern <pattern>]... [--push-key <file.pub>]
   eic-ssh {--help | --version}
-  eic-ssh help {ssh | sandbox}
+  eic-ssh help {ssh | cp | tunnel | proxy | config | known-hosts | sandbox}
 
 eic-ssh makes an Ed25519 key in memory, pushes its public half with EC2 Instance
 Connect SendSSHPublicKey (valid 60 seconds), and connects over SSH. Nothing is
@@ -98,7 +98,7 @@ Examples:
   eic-ssh ec2-user@i-0123456789abcdef0
   eic-ssh web-1 uname -a
   eic-ssh -l ubuntu 10.0.1.17 'sudo systemctl status nginx'
-  eval "$(eic-ssh sandbox --env)" & eic-ssh web-1 true   # try it without AWS
+  eic-ssh sandbox --demo                   # try it without an AWS account
 `;
 
 export const CP_HELP = `Copy files to, from and between EC2 instances, like scp, with nothing but IAM

@@ -2,7 +2,7 @@
 // (help, version, no arguments, unknown flags) behave like a well-mannered CLI.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/main.js';
+import { COMMANDS, main } from '../../src/main.js';
 import { systemDeps } from '../../src/deps.js';
 import { testIo } from '../support/test-io.js';
 
@@ -40,9 +40,21 @@ describe('help and version', () => {
     expect(result.code).toBe(0);
   });
 
-  it('lists every command in the main usage', async () => {
+  it('lists every command in the main usage and in the help topics', async () => {
     const { stdout } = await run(['--help']);
-    for (const command of ['sandbox', 'known-hosts']) expect(stdout).toMatch(new RegExp(`^ {2}eic-ssh ${command}\\b`, 'm'));
+    for (const command of Object.keys(COMMANDS)) {
+      expect(stdout).toMatch(new RegExp(`^ {2}eic-ssh ${command}\\b`, 'm'));
+      expect(stdout).toMatch(new RegExp(`eic-ssh help \\{ssh( \\| [a-z-]+)* \\| ${command}\\b`));
+    }
+  });
+
+  it.each(Object.keys(COMMANDS))('%s documents itself through --help and through help <command>', async (command) => {
+    const direct = await run([command, '--help']);
+    const viaHelp = await run(['help', command]);
+    expect(direct.code).toBe(0);
+    expect(direct.stderr).toBe('');
+    expect(direct.stdout).toMatch(new RegExp(`^(Usage: )? *eic-(ssh ${command}|scp)\\b`, 'm'));
+    expect(viaHelp).toEqual(direct);
   });
 });
 
