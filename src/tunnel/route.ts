@@ -1,7 +1,8 @@
-// "Give me a byte stream to port 22 of this instance." Every route yields a Node
-// Duplex that ssh2 takes as its `sock` and that proxy mode pipes to stdio, so the
-// SSH layer cannot tell the routes apart. Issue 2 has the direct route; EICE and SSM
-// plug in here.
+// "Give me a byte stream to port 22 of this instance." Every route (direct TCP, an
+// EC2 Instance Connect Endpoint websocket, an SSM data channel) yields a Node Duplex
+// that ssh2 takes as its `sock` and that proxy mode pipes to stdio, so the SSH layer
+// cannot tell the routes apart. `auto` tries them in order and falls through at
+// connect time.
 import type { Duplex } from 'node:stream';
 import type { Aws } from '../aws/aws.js';
 import type { InstanceInfo } from '../aws/instance-info.js';
@@ -43,14 +44,6 @@ export interface OpenedRoute {
   detail: string;
 }
 
-// ---- SSM slot -------------------------------------------------------------------
-// The SSM route plugs in HERE: assign a function that opens a Session Manager data
-// channel to request.instance port request.port and returns { sock, detail }. While it
-// is undefined, `--via ssm` fails with a clear error and `auto` stops after EICE.
-type SsmOpener = (request: RouteRequest) => Promise<{ sock: Duplex; detail: string }>;
-const openSsmRoute: SsmOpener | undefined = openSsmTunnel;
-// -----------------------------------------------------------------------------------
-
 export async function openRoute(request: RouteRequest): Promise<OpenedRoute> {
   if (request.via !== 'auto') return openOne(request.via, request);
   const cache = fileRouteCache(routeCacheFile(request.env, request.deps.homeDir), request.deps.now);
@@ -62,9 +55,8 @@ export async function openRoute(request: RouteRequest): Promise<OpenedRoute> {
   if (at > 0) plan.unshift(...plan.splice(at, 1));
   request.log(`route      auto: ${plan.map((p) => p.route).join(' → ') || 'none'}${at > 0 ? ` (${cached} first: it worked last time)` : ''}`);
   for (const skipped of plan.filter((p) => p.skip)) request.log(`route      ${skipped.route} skipped: ${skipped.skip}`);
+  // Never empty: the SSM route is always a candidate.
   const tries = plan.filter((p) => !p.skip);
-  // No candidate at all: the direct route's own message says why (no public address).
-  if (tries.length === 0) return openOne('direct', request);
   const failures: Array<{ route: RouteName; error: EicError }> = [];
   for (let i = 0; ; i++) {
     const { route } = tries[i];
@@ -99,7 +91,8 @@ function finalError(instanceId: string, failures: Array<{ route: RouteName; erro
 }
 
 // `auto` (eice.md §2.4, improved): public address → direct; an instance in a VPC →
-// EICE (discovery decides whether an endpoint exists); then SSM when it lands.
+// EICE (discovery decides whether an endpoint exists); then SSM (the SSM route itself
+// checks that the instance's agent is managed and Online).
 function autoPlan(request: RouteRequest): Array<{ route: RouteName; skip?: string }> {
   const { instance } = request;
   const plan: Array<{ route: RouteName; skip?: string }> = [];
@@ -108,7 +101,7 @@ function autoPlan(request: RouteRequest): Array<{ route: RouteName; skip?: strin
     const port = request.userPort ?? 22;
     plan.push({ route: 'eice', skip: EICE_PORTS.includes(port) ? undefined : `EICE reaches only ports 22 and 3389, not ${port}` });
   }
-  if (openSsmRoute) plan.push({ route: 'ssm' });
+  plan.push({ route: 'ssm' });
   return plan;
 }
 
@@ -138,9 +131,6 @@ async function openOne(route: RouteName, request: RouteRequest): Promise<OpenedR
     });
     return { route: 'eice', sock: tunnel.sock, detail: tunnel.detail };
   }
-  if (!openSsmRoute) {
-    throw new EicError('NO_ROUTE', 'the ssm route is not available in this build', { hint: 'use --via eice or --via direct' });
-  }
-  const opened = await openSsmRoute(request);
+  const opened = await openSsmTunnel(request);
   return { route: 'ssm', sock: opened.sock, detail: opened.detail };
 }
