@@ -52,6 +52,10 @@ export async function copyBench(sandbox: Sandbox, keyPath: string, knownHosts: s
     const big = join(local, 'big.bin');
     execFileSync('sh', ['-c', `head -c ${1024 * MIB} /dev/zero > "$1"`, 'sh', big]);
     const peak = await peakMemory(eicScp(big, eicRemote(`${remote}/big.bin`)), env);
+    // The same program copying 1 MiB: "flat" means the 1 GiB figure is about the same.
+    const small = join(local, 'small.bin');
+    execFileSync('sh', ['-c', `head -c ${MIB} /dev/zero > "$1"`, 'sh', small]);
+    const baseline = await peakMemory(eicScp(small, eicRemote(`${remote}/small.bin`)), env);
     return [
       '',
       `Copy (eic-scp vs OpenSSH scp on the same sshd, direct route, ${COPY_SAMPLES} samples each, interleaved, medians; both include connection setup):`,
@@ -62,6 +66,7 @@ export async function copyBench(sandbox: Sandbox, keyPath: string, knownHosts: s
       row('down (instance → local)', runs.eicDown, runs.scpDown),
       '',
       `eic-scp peak memory (max RSS) copying 1 GiB up: ${peak}`,
+      `eic-scp peak memory (max RSS) copying 1 MiB up, for comparison: ${baseline}`,
     ];
   } finally {
     rmSync(local, { recursive: true, force: true });

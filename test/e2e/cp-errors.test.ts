@@ -148,7 +148,7 @@ describe('eic-scp interrupted', () => {
   it('Ctrl-C mid-copy removes the temporary file and exits 130', async () => {
     const local = dirFor(user, 'l-');
     const remote = dirFor(user, 'r-');
-    writeBigFile(join(local, 'big'), 64 * 1024 * 1024);
+    writeBigFile(join(local, 'big'), 128 * 1024 * 1024); // large enough to be mid-copy when interrupted
     const io = testIo({ env: sandbox.env });
     const running = main(['cp', join(local, 'big'), `${host}:${remote}/`], io, sandbox.deps());
     // Wait (bounded) for the temporary file to appear, then interrupt.

@@ -1,6 +1,8 @@
 // eic-scp in every direction against real sshd instances: single files, -r and -p on
 // a tree (nested directories, an empty file, spaces in names), several sources into
 // a directory, remote globs, remote→remote relayed locally, and one key push per copy.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +79,19 @@ describe('eic-scp copies single files', () => {
     const result = await sandbox.run(['cp', `${local}/a:b`, `${user}@web-1:${remote}/`]);
     expect(result.code, result.stderr).toBe(0);
     expect(readFileSync(join(remote, 'a:b'), 'utf8')).toBe('colon\n');
+  });
+});
+
+describe('eic-scp -v', () => {
+  it('shows each phase once for the whole copy and each file copied, never a secret', async () => {
+    fresh();
+    for (const n of ['a', 'b']) writeFileSync(join(local, n), n);
+    const result = await sandbox.run(['cp', '-vvv', join(local, 'a'), join(local, 'b'), `${user}@web-1:${remote}`]);
+    expect(result.code, result.stderr).toBe(0);
+    for (const phase of ['resolve', 'key', 'push', 'auth']) expect(result.stderr.match(new RegExp(`eic-ssh: ${phase} +\\d+ ms`, 'g'))).toHaveLength(1);
+    expect(result.stderr).toContain(`local:${join(local, 'b')} -> ${user}@${sandbox.instance('web-1').instanceId}:${remote}/b`);
+    expect(result.stderr).not.toContain(sandbox.principal.secretAccessKey);
+    expect(result.stderr).not.toMatch(/PRIVATE KEY|X-Amz-Signature|Signature=/);
   });
 });
 
@@ -183,5 +198,38 @@ describe('eic-scp remote → remote', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(readFileSync(join(remote, 'dst.txt'), 'utf8')).toBe('same host\n');
     expect(pushes()).toHaveLength(1);
+  });
+});
+
+describe('the eic-scp program (built: npm run build)', () => {
+  const BUILT = fileURLToPath(new URL('../../dist/cli/eic-scp.js', import.meta.url));
+  const runBuilt = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npm run build\` first (npm test does)`);
+      const child = spawn(process.execPath, [BUILT, ...args], { env: { ...process.env, ...sandbox.env, HOME: sandbox.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  it('is `eic-ssh cp`: copies, and prints nothing else', async () => {
+    fresh();
+    writeFileSync(join(local, 'via bin.txt'), 'bin\n');
+    const result = await runBuilt(['-q', join(local, 'via bin.txt'), `${user}@web-1:${remote}/`]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout + result.stderr).toBe('');
+    expect(readFileSync(join(remote, 'via bin.txt'), 'utf8')).toBe('bin\n');
+  });
+
+  it('--help describes the scp syntax; a bad flag is a one-line error with a hint and 255', async () => {
+    const help = await runBuilt(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/eic-scp \[<options>\] <source>\.\.\. <target>/);
+    const bad = await runBuilt(['-l', '100', 'a', 'web-1:']);
+    expect(bad.code).toBe(255);
+    expect(bad.stderr).toMatch(/bandwidth limits \(-l\) are not supported[^\n]*\n  hint: /);
   });
 });
