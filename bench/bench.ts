@@ -3,7 +3,6 @@
 // processes for every sample, as a user or a script would start them. OpenSSH uses a
 // key baked into the image (an EC2 launch key pair), so it pays no AWS round trip;
 // eic-ssh pays for resolving the target and pushing a fresh key every time.
-import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,16 +12,13 @@ import { startSandbox } from '../src/sandbox/sandbox.js';
 import { copyBench } from './copy-bench.js';
 import { ssmBench } from './ssm-bench.js';
 import { eiceBench } from './eice-bench.js';
+import { reuseBench } from './reuse-bench.js';
+import { fanoutBench } from './fanout-bench.js';
+import { median, ok, timed } from './measure.js';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 11);
 const CLI = fileURLToPath(new URL('../cli/eic-ssh.js', import.meta.url));
 const PHASES = ['resolve', 'key', 'push', 'connect', 'auth', 'first byte'];
-
-interface Sample {
-  ms: number;
-  code: number | null;
-  stderr: string;
-}
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'eic-ssh-bench-'));
@@ -56,11 +52,11 @@ async function main(): Promise<void> {
     const phases = new Map<string, number[]>(PHASES.map((p) => [p, []]));
     for (let i = 0; i < SAMPLES; i++) {
       // Interleaved, so both see the same machine load.
-      eicTimes.push(check(await timed(eic, env), 'eic-ssh').ms);
-      sshTimes.push(check(await timed(openssh, env), 'OpenSSH ssh').ms);
+      eicTimes.push(ok(await timed(eic, env), 'eic-ssh').ms);
+      sshTimes.push(ok(await timed(openssh, env), 'OpenSSH ssh').ms);
       sandbox.world.pushKey({ instanceId: instance.instanceId, osUser: user, publicKey: pushedKey, callerArn: sandbox.principal.arn });
-      pushedTimes.push(check(await timed(opensshPushed, env), 'OpenSSH ssh with a pushed key').ms);
-      const verbose = check(await timed(eicVerbose, env), 'eic-ssh -v');
+      pushedTimes.push(ok(await timed(opensshPushed, env), 'OpenSSH ssh with a pushed key').ms);
+      const verbose = ok(await timed(eicVerbose, env), 'eic-ssh -v');
       for (const phase of PHASES) {
         const match = new RegExp(`eic-ssh: ${phase} +(\\d+) ms`).exec(verbose.stderr);
         if (match) phases.get(phase)!.push(Number(match[1]));
@@ -73,6 +69,10 @@ async function main(): Promise<void> {
     if (process.env.BENCH_SSM !== '0') process.stdout.write((await ssmBench(sandbox, env)).join('\n') + '\n');
     // EICE against direct: time to command and throughput (bench/eice-bench.ts); BENCH_EICE=0 skips it.
     if (process.env.BENCH_EICE !== '0') process.stdout.write((await eiceBench(sandbox, env)).join('\n') + '\n');
+    // Warm time to command through a reused connection vs OpenSSH ControlMaster (bench/reuse-bench.ts); BENCH_REUSE=0 skips it.
+    if (process.env.BENCH_REUSE !== '0') process.stdout.write((await reuseBench(sandbox, keyPath, join(work, 'known_hosts'), env)).join('\n') + '\n');
+    // eic-ssh run over 100 instances vs OpenSSH with xargs -P (bench/fanout-bench.ts); BENCH_FANOUT=0 skips it.
+    if (process.env.BENCH_FANOUT !== '0') process.stdout.write((await fanoutBench(work, keyPath)).join('\n') + '\n');
   } finally {
     await sandbox.close();
     rmSync(work, { recursive: true, force: true });
@@ -99,28 +99,6 @@ function report(eicTimes: number[], sshTimes: number[], pushedTimes: number[], p
     ...PHASES.filter((p) => phases.get(p)!.length > 0).map((p) => `| ${p} | ${median(phases.get(p)!)} |`),
   ];
   process.stdout.write(lines.join('\n') + '\n');
-}
-
-function check(sample: Sample, what: string): Sample {
-  if (sample.code !== 0) throw new Error(`${what} failed (exit ${sample.code}): ${sample.stderr.trim()}`);
-  return sample;
-}
-
-function timed(argv: string[], env: NodeJS.ProcessEnv): Promise<Sample> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ ms: Number((process.hrtime.bigint() - started) / 1_000_000n), code, stderr }));
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
 }
 
 await main();

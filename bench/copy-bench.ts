@@ -2,22 +2,17 @@
 // sshd, 256 MiB up and down (throughput, medians of interleaved runs, ratio), and
 // eic-scp's peak resident memory during a 1 GiB copy (GNU time's %M, the kernel's
 // maximum RSS; .ci/setup.sh installs it), which must stay flat whatever the size.
-import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sandbox } from '../src/sandbox/sandbox.js';
+import { median, ok, timed } from './measure.js';
 
 const COPY_SAMPLES = Number(process.env.BENCH_COPY_SAMPLES ?? 3);
 const MIB = 1024 * 1024;
 const SCP_CLI = fileURLToPath(new URL('../cli/eic-scp.js', import.meta.url));
-
-interface Run {
-  ms: number;
-  code: number | null;
-  stderr: string;
-}
 
 export async function copyBench(sandbox: Sandbox, keyPath: string, knownHosts: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   const instance = sandbox.instance('bench');
@@ -83,40 +78,17 @@ async function peakMemory(argv: string[], env: NodeJS.ProcessEnv): Promise<strin
     return `${(kib / 1024).toFixed(0)} MiB (/usr/bin/time %M), in ${run.ms} ms`;
   }
   let hwm = 0;
-  const run = await timed(argv, env, (pid) => {
-    try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(execFileSync('cat', [`/proc/${pid}/status`], { encoding: 'utf8' }));
-      if (m) hwm = Math.max(hwm, Number(m[1]));
-    } catch {
-      // the process ended between samples
-    }
+  const run = await timed(argv, env, {
+    sample: (pid) => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (m) hwm = Math.max(hwm, Number(m[1]));
+      } catch {
+        // the process ended between samples
+      }
+    },
   });
   ok(run, 'eic-scp 1 GiB');
   return `${(hwm / 1024).toFixed(0)} MiB (VmHWM sampled from /proc), in ${run.ms} ms`;
 }
 
-function ok(run: Run, what: string): Run {
-  if (run.code !== 0) throw new Error(`${what} failed (exit ${run.code}): ${run.stderr.trim()}`);
-  return run;
-}
-
-function timed(argv: string[], env: NodeJS.ProcessEnv, sample?: (pid: number) => void): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = sample && child.pid ? setInterval(() => sample(child.pid!), 50) : undefined;
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (timer) clearInterval(timer);
-      resolve({ ms: Number((process.hrtime.bigint() - started) / 1_000_000n), code, stderr });
-    });
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
-}

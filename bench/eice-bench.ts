@@ -3,23 +3,18 @@
 // (`cat > /dev/null` fed from a file) and down (`head -c`). Fresh processes, medians.
 // The sandbox endpoint adds TLS + websocket framing + one more loopback hop; AWS's
 // real endpoint also throttles "high volume" transfers (eice.md §8), unknown here.
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sandbox } from '../src/sandbox/sandbox.js';
+import { median, ok, timed } from './measure.js';
 
 const SAMPLES = Number(process.env.BENCH_EICE_SAMPLES ?? 5);
 const CLI = fileURLToPath(new URL('../cli/eic-ssh.js', import.meta.url));
 const MB = 1_000_000;
 const MIB = 1024 * 1024;
-
-interface Run {
-  ms: number;
-  code: number | null;
-  stderr: string;
-}
 
 export async function eiceBench(sandbox: Sandbox, env: NodeJS.ProcessEnv): Promise<string[]> {
   const user = sandbox.instance('bench').osUsers[0];
@@ -41,7 +36,7 @@ export async function eiceBench(sandbox: Sandbox, env: NodeJS.ProcessEnv): Promi
     }
     for (let i = 0; i < 3; i++) {
       for (const route of ['direct', 'eice']) {
-        samples[route].up.push(ok(await timed(via(route, 'cat >/dev/null'), env, file), `${route} upload`).ms);
+        samples[route].up.push(ok(await timed(via(route, 'cat >/dev/null'), env, { stdinFile: file }), `${route} upload`).ms);
         samples[route].down.push(ok(await timed(via(route, `head -c ${mib * MIB} /dev/zero`), env), `${route} download`).ms);
       }
     }
@@ -66,26 +61,3 @@ export async function eiceBench(sandbox: Sandbox, env: NodeJS.ProcessEnv): Promi
   ];
 }
 
-function ok(run: Run, what: string): Run {
-  if (run.code !== 0) throw new Error(`${what} failed (exit ${run.code}): ${run.stderr.trim()}`);
-  return run;
-}
-
-function timed(argv: string[], env: NodeJS.ProcessEnv, stdinFile?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const input = stdinFile ? openSync(stdinFile, 'r') : 'ignore';
-    const started = process.hrtime.bigint();
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: [input, 'ignore', 'pipe'] });
-    if (typeof input === 'number') closeSync(input);
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ ms: Number((process.hrtime.bigint() - started) / 1_000_000n), code, stderr }));
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
-}

@@ -3,25 +3,19 @@
 // (the real agent: ≤ 1024-byte reads and a 1 ms sleep) and 'fast'. The reference is
 // the official plugin's design ceiling of ~0.77 MB/s upload (§18); the issue's target
 // is ≥ 10× that for upload in fast mode. Fresh processes, medians.
-import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Sandbox } from '../src/sandbox/sandbox.js';
+import { median, ok, timed } from './measure.js';
 
 const SAMPLES = Number(process.env.BENCH_SSM_SAMPLES ?? 5);
 const CLI = fileURLToPath(new URL('../cli/eic-ssh.js', import.meta.url));
 const MB = 1_000_000;
 const MIB = 1024 * 1024;
 const PLUGIN_UPLOAD_MBPS = 0.77; // ssm.md §18
-
-interface Run {
-  ms: number;
-  code: number | null;
-  stderr: string;
-}
 
 export async function ssmBench(sandbox: Sandbox, env: NodeJS.ProcessEnv): Promise<string[]> {
   const user = sandbox.instance('bench').osUsers[0];
@@ -42,7 +36,7 @@ export async function ssmBench(sandbox: Sandbox, env: NodeJS.ProcessEnv): Promis
       for (const chunk of ['1024', '16384']) {
         const chunkEnv = { ...env, EIC_SSH_SSM_CHUNK_SIZE: chunk };
         const up: number[] = [];
-        for (let i = 0; i < 3; i++) up.push(ok(await timed(ssm('cat >/dev/null'), chunkEnv, file), `ssm upload (${pacing})`).ms);
+        for (let i = 0; i < 3; i++) up.push(ok(await timed(ssm('cat >/dev/null'), chunkEnv, { stdinFile: file }), `ssm upload (${pacing})`).ms);
         const upRate = (upMiB * MIB) / MB / (median(up) / 1000);
         rows.push(`| ${pacing} | upload ${upMiB} MiB, client chunk ${chunk} B | ${upRate.toFixed(2)} MB/s (${median(up)} ms) | ${(upRate / PLUGIN_UPLOAD_MBPS).toFixed(1)}× |`);
       }
@@ -67,26 +61,3 @@ export async function ssmBench(sandbox: Sandbox, env: NodeJS.ProcessEnv): Promis
   ];
 }
 
-function ok(run: Run, what: string): Run {
-  if (run.code !== 0) throw new Error(`${what} failed (exit ${run.code}): ${run.stderr.trim()}`);
-  return run;
-}
-
-function timed(argv: string[], env: NodeJS.ProcessEnv, stdinFile?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const fd = stdinFile ? openSync(stdinFile, 'r') : undefined;
-    const started = process.hrtime.bigint();
-    const child = spawn(argv[0], argv.slice(1), { env, stdio: [fd ?? 'ignore', 'ignore', 'pipe'] });
-    if (fd !== undefined) closeSync(fd);
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ ms: Number((process.hrtime.bigint() - started) / 1_000_000n), code, stderr }));
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : Math.round((sorted[mid - 1] + sorted[mid]) / 2);
-}

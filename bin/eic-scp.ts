@@ -9,6 +9,6 @@ import { systemDeps } from '../src/deps.js';
 // (see bin/eic-ssh.ts).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-const code = await main(['cp', ...process.argv.slice(2)], systemIo(), systemDeps());
+const code = await main(['cp', ...process.argv.slice(2)], systemIo(), systemDeps(), 'eic-scp');
 // Exit as soon as the copy is over (see bin/eic-ssh.ts).
 process.exit(code);

@@ -19,7 +19,7 @@ const notifyReady =
         process.disconnect?.();
       }
     : undefined;
-const code = await main(process.argv.slice(2), systemIo(), { ...systemDeps(), selfCommand: [process.execPath, process.argv[1]], notifyReady });
+const code = await main(process.argv.slice(2), systemIo(), { ...systemDeps(), selfCommand: [process.execPath, process.argv[1]], notifyReady, pid: process.pid });
 // Like ssh, exit as soon as the session is over, even if the user's stdin pipe is
 // still open (a pending stdin read would otherwise keep Node alive). On Linux,
 // writes to stdout and stderr are synchronous for files, pipes and terminals, so

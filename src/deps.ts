@@ -19,6 +19,9 @@ export interface Deps {
   // Set in the detached copy `eic-ssh -f` starts (src/cli/background.ts): tells the
   // waiting parent that authentication and forwards are done.
   notifyReady?(): void;
+  // This process's id, set by bin/ only: a connection-reuse master reports it in
+  // `eic-ssh reuse --list` (src/cli/reuse.ts).
+  pid?: number;
 }
 
 export function systemDeps(): Deps {

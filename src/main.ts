@@ -10,12 +10,13 @@ import { settleRoutes } from './tunnel/settle.js';
 
 export const EXIT_OWN_FAILURE = 255;
 
-export async function main(argv: string[], io: Io, deps: Deps): Promise<number> {
+// `program` names us in error messages: eic-scp's own failures read "eic-scp: …" as scp's do.
+export async function main(argv: string[], io: Io, deps: Deps, program = 'eic-ssh'): Promise<number> {
   const verbosity = countVerbosity(argv);
   try {
     return await dispatch(argv, io, deps);
   } catch (error) {
-    reportError(io, error, verbosity);
+    reportError(io, error, verbosity, program);
     return EXIT_OWN_FAILURE;
   } finally {
     await settleRoutes(); // e.g. the SSM route's TerminateSession (ssm.md §14)
@@ -39,12 +40,19 @@ export const COMMANDS: Record<string, Command> = {
   proxy: async (argv, io, deps) => (await import('./cli/proxy.js')).proxyCommand(argv, io, deps),
   config: async (argv, io, deps) => (await import('./cli/config.js')).configCommand(argv, io, deps),
   'known-hosts': async (argv, io, deps) => (await import('./cli/known-hosts.js')).knownHostsCommand(argv, io, deps),
+  openssh: async (argv, io, deps) => (await import('./cli/openssh.js')).opensshCommand(argv, io, deps),
+  serial: async (argv, io, deps) => (await import('./cli/serial.js')).serialCommand(argv, io, deps),
+  doctor: async (argv, io, deps) => (await import('./cli/doctor.js')).doctorCommand(argv, io, deps),
   sandbox: async (argv, io, deps) => (await import('./cli/sandbox.js')).sandboxCommand(argv, io, deps),
+  ls: async (argv, io, deps) => (await import('./cli/ls.js')).lsCommand(argv, io, deps),
+  run: async (argv, io, deps) => (await import('./cli/run.js')).runCommand(argv, io, deps),
+  reuse: async (argv, io, deps) => (await import('./cli/reuse.js')).reuseCommand(argv, io, deps),
 };
 
 async function dispatch(argv: string[], io: Io, deps: Deps): Promise<number> {
   const [first, ...rest] = argv;
-  if (first === undefined) throw new UsageError('no target given', 'usage: eic-ssh [options] [user@]<target> [<command>...]; see eic-ssh --help');
+  // No arguments on a terminal: the instance picker (src/cli/picker.ts) asks for the target.
+  if (first === undefined && !(io.stdinIsTTY && io.stderrIsTTY)) throw new UsageError('no target given', 'usage: eic-ssh [options] [user@]<target> [<command>...]; see eic-ssh --help');
   if (first === '--help' || first === '-h' || first === 'help') return help(rest, io, deps);
   if (first === '--version') {
     io.stdout.write(`eic-ssh ${packageVersion()}\n`);
@@ -73,9 +81,9 @@ function printHelp(io: Io, text: string): number {
   return 0;
 }
 
-function reportError(io: Io, error: unknown, verbosity: number): void {
+function reportError(io: Io, error: unknown, verbosity: number, program: string): void {
   if (error instanceof EicError) {
-    const lines = [`eic-ssh: ${error.message}`, ...error.details.map((d) => `  ${d}`)];
+    const lines = [`${program}: ${error.message}`, ...error.details.map((d) => `  ${d}`)];
     if (error.hint) lines.push(`  hint: ${error.hint}`);
     if (verbosity > 0) lines.push(...causeChain(error));
     io.stderr.write(lines.join('\n') + '\n');
@@ -83,7 +91,7 @@ function reportError(io: Io, error: unknown, verbosity: number): void {
   }
   // A bug of ours, not a user mistake: say so plainly.
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`eic-ssh: internal error: ${message}\n  hint: run again with -v and report it\n`);
+  io.stderr.write(`${program}: internal error: ${message}\n  hint: run again with -v and report it\n`);
   if (verbosity > 0 && error instanceof Error && error.stack) io.stderr.write(error.stack + '\n');
 }
 

@@ -106,6 +106,8 @@ describe('dependencies', () => {
     '@aws-sdk/client-ec2': 'DescribeInstances, endpoints, console output',
     '@aws-sdk/client-ec2-instance-connect': 'SendSSHPublicKey',
     '@aws-sdk/client-ssm': 'StartSession and friends',
+    '@aws-sdk/client-iam': 'doctor: the instance role\'s policies and SimulatePrincipalPolicy',
+    '@aws-sdk/client-sts': 'GetCallerIdentity (the caller ARN in audit lines and doctor)',
     '@aws-sdk/credential-providers': 'the default credential chain (SSO, assume-role, profiles)',
     '@smithy/signature-v4': 'presigning the EICE openTunnel URL',
     '@smithy/hash-node': 'SHA-256 for the presigner',

@@ -2,6 +2,7 @@
 // `Aws`, never on the SDK; `createAws` builds the SDK-backed implementation and loads
 // the SDK lazily, so commands that make no AWS call (help, version) start fast.
 import type { InstanceInfo } from './instance-info.js';
+import type { InstanceProfileAssociation, RouteTableInfo, SecurityGroupInfo, VpcDnsAttribute, VpcEndpointInfo, VpcInfo } from './network-info.js';
 
 export interface Ec2Filter {
   name: string;
@@ -16,6 +17,7 @@ export interface InstanceConnectEndpoint {
   subnetId?: string;
   dnsName?: string;
   fipsDnsName?: string;
+  securityGroupIds?: string[];
 }
 
 // Credentials for presigning the EICE tunnel URL. Never logged, never written.
@@ -37,6 +39,8 @@ export interface Aws {
   sendSshPublicKey(request: { instanceId: string; osUser: string; publicKey: string }): Promise<PushResult>;
   // GetConsoleOutput, decoded; undefined when nothing was posted.
   getConsoleOutput(instanceId: string): Promise<string | undefined>;
+  // DescribeImages for these ids (OS user inference, os-user.ts). Unknown ids: [].
+  describeImages(imageIds: string[]): Promise<ImageInfo[]>;
   // DescribeInstanceConnectEndpoints, every page (eice.md §2.3).
   describeInstanceConnectEndpoints(query: { endpointIds?: string[]; filters?: Ec2Filter[] }): Promise<InstanceConnectEndpoint[]>;
   // The resolved credentials, for presigning the EICE openTunnel URL (eice.md §5).
@@ -51,6 +55,42 @@ export interface Aws {
   describeSsmInstances(instanceIds?: string[]): Promise<SsmManagedInstance[]>;
   // Headers for the SigV4-signed websocket upgrade to a StreamUrl (§4.3); {} if presigned.
   signSsmStreamUpgrade(streamUrl: string): Promise<Record<string, string>>;
+  // SendSerialConsoleSSHPublicKey (eice.md §3.3): SerialPort 0 only. One attempt.
+  sendSerialConsoleSshPublicKey(request: { instanceId: string; publicKey: string; serialPort: number }): Promise<PushResult>;
+  // STS GetCallerIdentity: who the credentials belong to (audit lines).
+  getCallerIdentity(): Promise<CallerIdentity>;
+  // ---- doctor (ec2-net-calls.ts): the network facts each route depends on ----
+  describeSecurityGroups(groupIds: string[]): Promise<SecurityGroupInfo[]>;
+  describeRouteTables(vpcId: string): Promise<RouteTableInfo[]>;
+  describeVpcs(vpcIds: string[]): Promise<VpcInfo[]>;
+  describeVpcAttribute(vpcId: string, attribute: VpcDnsAttribute): Promise<boolean>;
+  describeVpcEndpoints(vpcId: string): Promise<VpcEndpointInfo[]>;
+  describeIamInstanceProfileAssociations(instanceId: string): Promise<InstanceProfileAssociation[]>;
+  // IAM (iam-calls.ts): the profile's roles, a role's attached managed policy ARNs, and
+  // SimulatePrincipalPolicy (decision per action and resource: allowed | explicitDeny | implicitDeny).
+  instanceProfileRoles(profileArn: string): Promise<string[]>;
+  listAttachedRolePolicies(roleName: string): Promise<string[]>;
+  simulatePrincipalPolicy(request: {
+    policySourceArn: string;
+    actions: string[];
+    resources?: string[];
+    context?: Record<string, string[]>;
+  }): Promise<{ action: string; resource: string; decision: string }[]>;
+}
+
+export interface CallerIdentity {
+  arn: string;
+  account: string;
+  userId: string;
+}
+
+// One machine image as DescribeImages reports it.
+export interface ImageInfo {
+  imageId: string;
+  name?: string;
+  description?: string;
+  platformDetails?: string;
+  ownerId?: string;
 }
 
 export interface SsmSessionStart {

@@ -2,6 +2,7 @@
 // largest module eic-ssh loads (~250 ms), so nothing waits on it that need not.
 import {
   EC2Client,
+  DescribeImagesCommand,
   DescribeInstanceConnectEndpointsCommand,
   DescribeInstancesCommand,
   GetConsoleOutputCommand,
@@ -14,7 +15,7 @@ import { serviceEndpoint } from './endpoints.js';
 import type { InstanceInfo } from './instance-info.js';
 import { sdkCaller, sdkCommon } from './sdk-config.js';
 
-export type Ec2Calls = Pick<Aws, 'describeInstances' | 'getConsoleOutput' | 'describeInstanceConnectEndpoints'>;
+export type Ec2Calls = Pick<Aws, 'describeInstances' | 'getConsoleOutput' | 'describeInstanceConnectEndpoints' | 'describeImages'>;
 
 export function createEc2Calls(config: AwsConfig): Ec2Calls {
   const ec2 = new EC2Client({ ...sdkCommon(config), endpoint: serviceEndpoint(config.env, 'EC2') });
@@ -45,6 +46,24 @@ export function createEc2Calls(config: AwsConfig): Ec2Calls {
     async getConsoleOutput(instanceId) {
       const output = await call('EC2', 'GetConsoleOutput', () => ec2.send(new GetConsoleOutputCommand({ InstanceId: instanceId })));
       return output.Output === undefined ? undefined : Buffer.from(output.Output, 'base64').toString('utf8');
+    },
+    async describeImages(imageIds) {
+      if (imageIds.length === 0) return [];
+      try {
+        // One page: a handful of ids never needs more.
+        const output = await call('EC2', 'DescribeImages', () => ec2.send(new DescribeImagesCommand({ ImageIds: imageIds })));
+        return (output.Images ?? []).map((i) => ({
+          imageId: i.ImageId ?? '',
+          name: i.Name || undefined,
+          description: i.Description || undefined,
+          platformDetails: i.PlatformDetails || undefined,
+          ownerId: i.OwnerId || undefined,
+        }));
+      } catch (error) {
+        // A deregistered image (the instance outlives it) is simply unknown.
+        if ((error as { awsCode?: string }).awsCode === 'InvalidAMIID.NotFound') return [];
+        throw error;
+      }
     },
     async describeInstanceConnectEndpoints(query) {
       const found: InstanceConnectEndpoint[] = [];
@@ -77,6 +96,7 @@ function toEndpoint(endpoint: Ec2InstanceConnectEndpoint): InstanceConnectEndpoi
     subnetId: endpoint.SubnetId,
     dnsName: endpoint.DnsName || undefined,
     fipsDnsName: endpoint.FipsDnsName || undefined,
+    securityGroupIds: endpoint.SecurityGroupIds ?? [],
   };
 }
 
@@ -99,5 +119,6 @@ function toInstanceInfo(instance: Instance): InstanceInfo {
     imageId: instance.ImageId,
     platformDetails: instance.PlatformDetails,
     metadataHttpEndpoint: instance.MetadataOptions?.HttpEndpoint,
+    securityGroupIds: (instance.SecurityGroups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
   };
 }

@@ -1,12 +1,12 @@
 // The EC2 Instance Connect calls. A small client that loads fast, so a key push can
 // start while the EC2 client is still loading.
-import { EC2InstanceConnectClient, SendSSHPublicKeyCommand } from '@aws-sdk/client-ec2-instance-connect';
+import { EC2InstanceConnectClient, SendSerialConsoleSSHPublicKeyCommand, SendSSHPublicKeyCommand } from '@aws-sdk/client-ec2-instance-connect';
 import type { Aws, AwsConfig } from './aws.js';
 import { serviceEndpoint } from './endpoints.js';
 import { EicError } from '../errors.js';
 import { resolveRegion, sdkCaller, sdkCommon } from './sdk-config.js';
 
-export type EicCalls = Pick<Aws, 'sendSshPublicKey' | 'credentials'> & { region(): Promise<string> };
+export type EicCalls = Pick<Aws, 'sendSshPublicKey' | 'sendSerialConsoleSshPublicKey' | 'credentials'> & { region(): Promise<string> };
 
 export function createEicCalls(config: AwsConfig): EicCalls {
   const eic = new EC2InstanceConnectClient({
@@ -37,6 +37,18 @@ export function createEicCalls(config: AwsConfig): EicCalls {
             InstanceId: request.instanceId,
             InstanceOSUser: request.osUser,
             SSHPublicKey: request.publicKey,
+          }),
+        ),
+      );
+      return { requestId: output.RequestId ?? output.$metadata.requestId ?? '' };
+    },
+    async sendSerialConsoleSshPublicKey(request) {
+      const output = await call('EC2InstanceConnect', 'SendSerialConsoleSSHPublicKey', () =>
+        eic.send(
+          new SendSerialConsoleSSHPublicKeyCommand({
+            InstanceId: request.instanceId,
+            SSHPublicKey: request.publicKey,
+            SerialPort: request.serialPort,
           }),
         ),
       );

@@ -16,6 +16,8 @@ export interface InstanceInfo {
   imageId?: string;
   platformDetails?: string;
   metadataHttpEndpoint?: string;
+  // The instance's security group ids (DescribeInstances groupSet).
+  securityGroupIds?: string[];
 }
 
 // "i-0abc (web-1)" for messages.

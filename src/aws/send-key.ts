@@ -1,9 +1,11 @@
 // Pushes a public key with SendSSHPublicKey, retrying what the service says is
 // transient (throttling, an instance not ready yet, a service error) with capped
 // exponential backoff, and giving every error name of eice.md §3.3 its own message.
+// Every attempt first takes a token from the client-side rate limiter (rate-limit.ts).
 import { EicError } from '../errors.js';
 import type { Aws, PushResult } from './aws.js';
 import { AwsCallError } from './aws-errors.js';
+import { pushLimiter } from './rate-limit.js';
 
 export interface PushRequest {
   instanceId: string;
@@ -16,6 +18,8 @@ export interface PushDeps {
   sleep(ms: number): Promise<void>;
   random?: () => number;
   log?: (line: string) => void;
+  // Client-side rate limit (rate-limit.ts); default: the process-wide push limiter.
+  limiter?: { take(): Promise<number> };
 }
 
 // Retried error names and how long each may keep us waiting in total.
@@ -31,6 +35,8 @@ export async function pushPublicKey(request: PushRequest, deps: PushDeps): Promi
   // Bounded by the largest policy's attempt count.
   for (let attempt = 1; ; attempt++) {
     try {
+      const waited = await (deps.limiter ?? pushLimiter).take();
+      if (waited > 0) deps.log?.(`push: waited ${waited} ms for the client-side rate limit`);
       return await deps.aws.sendSshPublicKey(request);
     } catch (error) {
       const awsCode = error instanceof AwsCallError ? error.awsCode : undefined;

@@ -12,6 +12,7 @@ import { createHostKeyVerifier } from '../ssh/host-key-verifier.js';
 import { generateEphemeralKey, loadPrivateKeyFile, type EphemeralKey } from '../ssh/key.js';
 import { KnownHostsFile, type StrictHostKeyChecking } from '../ssh/known-hosts.js';
 import type { RouteName } from '../tunnel/route.js';
+import { noConsoleKeysNotice, pinFromConsole, pinnedNotice, type HostKeySource } from './host-key-pin.js';
 import { reachInstance, type ReachedInstance, type ReachOptions } from './reach-instance.js';
 import type { Verbose } from './verbose.js';
 
@@ -29,19 +30,44 @@ export interface ConnectOptions extends ReachOptions {
   quiet: boolean;
   // ssh -C.
   compression?: boolean;
+  // --host-key-source (host-key-pin.ts); the caller resolves the config default. Default tofu.
+  hostKeySource?: HostKeySource;
+  // Called once the key is pushed (audit lines for connections that fail after it).
+  onReached?(reached: ReachedInstance, keyFingerprint: string): void;
 }
 
 export interface ConnectedInstance {
   client: Client;
   reached: ReachedInstance;
   route: RouteName;
+  // For audit lines: the EICE endpoint or SSM session id, and the key's fingerprint.
+  routeId?: string;
+  keyFingerprint: string;
 }
 
 export async function connectToInstance(options: ConnectOptions, io: Io, deps: Deps, v: Verbose): Promise<ConnectedInstance> {
   const key = await v.phase('key', async () => makeKey(options, deps), (k) => `${k.type} ${k.fingerprint}`);
   const reached = await reachInstance(options, key.publicLine, io, deps, v);
+  options.onReached?.(reached, key.fingerprint);
   const { instance } = reached;
   const knownHosts = new KnownHostsFile(knownHostsPath(options, io.env, deps.homeDir));
+  const notice = (text: string) => {
+    if (!options.quiet) io.stderr.write(text);
+  };
+  let policy = options.strictHostKeyChecking;
+  if (options.hostKeySource === 'console') {
+    const pin = await v.phase('pin', () => pinFromConsole(reached.aws, instance.instanceId, knownHosts), (p) =>
+      p.kind === 'pinned' ? `${String(p.keyLines.length)} console keys` : 'no console keys',
+    );
+    if (pin.kind === 'pinned') {
+      if (pin.changed) notice(pinnedNotice(instance.instanceId, pin.keyLines.length));
+      // Only the pinned keys are trusted: a key type the console did not show is
+      // refused, not recorded (unless StrictHostKeyChecking=no says otherwise).
+      if (policy === 'accept-new') policy = 'yes';
+    } else if ((await knownHosts.lookup(instance.instanceId)).length === 0) {
+      notice(noConsoleKeysNotice(instance.instanceId));
+    }
+  }
 
   const connect = async (): Promise<ConnectedInstance> => {
     const opened = await reached.open();
@@ -54,10 +80,8 @@ export async function connectToInstance(options: ConnectOptions, io: Io, deps: D
       verifyHostKey: createHostKeyVerifier({
         knownHosts,
         instanceId: instance.instanceId,
-        policy: options.strictHostKeyChecking,
-        warn: (text) => {
-          if (!options.quiet) io.stderr.write(text);
-        },
+        policy,
+        warn: notice,
       }),
       hostKeyAlgorithms: preferredHostKeyAlgorithms((await knownHosts.lookup(instance.instanceId)).map((e) => e.type)),
       readyTimeoutMs: (options.connectTimeoutSeconds ?? 20) * 1000,
@@ -67,7 +91,7 @@ export async function connectToInstance(options: ConnectOptions, io: Io, deps: D
       debug: v.level >= 2 ? (line) => v.log(line, 2) : undefined,
     });
     v.log(`auth       ${String(deps.now() - started).padStart(5)} ms  ${reached.osUser}@${instance.instanceId}`);
-    return { client, reached, route: opened.route };
+    return { client, reached, route: opened.route, routeId: opened.id, keyFingerprint: key.fingerprint };
   };
 
   try {

@@ -6,24 +6,37 @@ export const MAIN_HELP = `Connect to an EC2 instance with nothing but IAM
 Usage:
   eic-ssh [<options>] [<user>@]<target> [<command>...]
   eic-ssh sandbox [--env | --demo] [<options>]
-  eic-ssh known-hosts [--list | --remove <instance-id>]
+  eic-ssh known-hosts [--list | --remove <instance-id> | --pin <target>]
+  eic-ssh openssh [<options>] [<user>@]<target> [<command>...]   (system ssh, key in a private agent)
+  eic-ssh serial [--region <region>] [--profile <name>] <target>   (EC2 serial console)
+  eic-ssh doctor [--json] [--from <ip>] <target>     (exit 0: a route can work; 1: none)
+  eic-ssh ls [<selector>] [--json] [--all-states] [--filter Name=<n>,Values=<v>]
+  eic-ssh run <selector> [--parallel <n>] [--group | --json] [<options>] -- <command>...
   eic-ssh cp [<options>] <source>... <target>     (also installed as eic-scp)
   eic-ssh tunnel [<options>] <target>             (see eic-ssh help tunnel)
   eic-ssh proxy [--push-key <file.pub>] [--via <route>] [-v] <user>@<host>:<port>
   eic-ssh config [--write] [--name-pattern <pattern>]... [--push-key <file.pub>]
+  eic-ssh reuse [--list | --stop [<target>]]     (see eic-ssh help reuse)
   eic-ssh {--help | --version}
-  eic-ssh help {ssh | cp | tunnel | proxy | config | known-hosts | sandbox}
+  eic-ssh help {ssh | cp | tunnel | proxy | config | known-hosts | openssh | serial | sandbox | reuse | ls | run | doctor}
 
 eic-ssh makes an Ed25519 key in memory, pushes its public half with EC2 Instance
 Connect SendSSHPublicKey (valid 60 seconds), and connects over SSH. Nothing is
 written to disk except the host key of the instance, kept by instance id.
 
 Target:
-  <target> is an instance id (i-0abc...), a Name tag value, a private or public
-  IPv4 address, or an EC2 DNS name. A Name shared by several instances lists them.
+  <target> is an instance id (i-0abc...), a Name tag value or glob (web-*), a
+  private or public IPv4 address, an EC2 DNS name, or tag:<key>=<value>; join
+  conditions with '+' (tag:env=prod+web-*). Only one instance may match: a Name
+  shared by several running instances lists them. --filter Name=<n>,Values=<v>
+  (repeatable) adds any EC2 DescribeInstances filter. eic-ssh ls and eic-ssh run
+  take a selector: '*' or such targets separated by ','.
+  With no <target> on a terminal, a fuzzy picker lists the running instances.
+  Without <user>@ or -l, the OS user is inferred from the instance's image
+  (Ubuntu ubuntu, Debian admin, Amazon Linux ec2-user, ...; -v shows it).
 
 Options (a subset of ssh(1), same meaning):
-  -l <user>          OS user to log in as (default: ec2-user)
+  -l <user>          OS user (default: inferred from the image, else ec2-user)
   -p <port>          remote SSH port (default: 22, or $EIC_SSH_PORT)
   -i <file>          use and push your own private key instead of an ephemeral one
   -o <Key=Value>     StrictHostKeyChecking {yes | accept-new | no}, UserKnownHostsFile,
@@ -61,12 +74,36 @@ eic-ssh options:
                                seconds (1 to 3600; sent only when given)
   --key-type {ed25519 | rsa | rsa-4096}
                                ephemeral key type (default: ed25519)
+  --filter Name=<n>,Values=<v>[,<v>...]
+                               an EC2 DescribeInstances filter ANDed with <target>
+                               (repeatable), e.g. Name=instance-type,Values=t3.micro
   --profile <name>             AWS profile (default: the SDK's default chain)
   --region <region>            AWS region (default: AWS_REGION or the profile's)
+  --reuse, --no-reuse          keep the connection in a background master for
+                               later invocations to the same target (no key
+                               push, no SSH handshake), like ssh's ControlMaster;
+                               off by default, or $EIC_SSH_REUSE=1
+  --persist <time>             how long an idle master lives (30s, 10m, 1h;
+                               default: $EIC_SSH_PERSIST or 5m); implies --reuse
+  --host-key-source {console | tofu}
+                               console: pin the host keys the instance printed to
+                               its console (GetConsoleOutput), refusing any other;
+                               no keys there: trust on first use, with a notice.
+                               tofu (default): trust the first key seen
+  --audit <file>               append one JSON line per connection: time, caller
+                               ARN, instance, OS user, route, endpoint or SSM
+                               session id, key fingerprint, push request id, exit
+                               status (never a secret)
 
 Host keys:
   Kept in ~/.eic-ssh/known_hosts (or $EIC_SSH_KNOWN_HOSTS) by instance id, since
   addresses are reused. The first key is recorded; a changed key is refused.
+  With --host-key-source console the console's keys are pinned instead;
+  eic-ssh known-hosts --pin <target> re-pins them after a legitimate re-key.
+
+Config file (<state dir>/config, i.e. ~/.eic-ssh/config; 'Keyword value' lines):
+  HostKeySource {console | tofu}   default for --host-key-source
+  Audit <file>                     default for --audit
 
 Exit status:
   The remote command's exit status, or 255 when eic-ssh itself fails.
@@ -77,6 +114,13 @@ Environment:
   EIC_SSH_PORT          default remote SSH port
   EIC_SSH_KNOWN_HOSTS   host-key file
   EIC_SSH_HOME          eic-ssh's state directory (default: ~/.eic-ssh)
+  EIC_SSH_HOST_KEY_SOURCE  console or tofu (overrides the config file)
+  EIC_SSH_AUDIT         audit file (overrides the config file)
+  EIC_SSH_SERIAL_HOST_KEYS  SHA256 fingerprints (comma-separated) the serial
+                        console endpoint may present (eic-ssh serial)
+  EIC_SSH_SERIAL_ENDPOINT  host:port instead of serial-console.ec2-instance-connect.<region>.aws:22
+  EIC_SSH_REUSE         1 to reuse connections by default (see --reuse)
+  EIC_SSH_PERSIST       default idle time of a reuse master (see --persist)
   EIC_SSH_EICE_ENDPOINT_URL  wss://host[:port] to reach instead of the endpoint's
                         DNS name on 443 (the signed Host follows it)
   EIC_SSH_CA_FILE       extra CA certificates (PEM) trusted for the EICE tunnel
@@ -138,6 +182,11 @@ eic-ssh options:
 
 Progress:
   A meter per file (bytes, rate, ETA) on stderr when it is a terminal, unless -q.
+
+Connection reuse:
+  With EIC_SSH_REUSE=1, a copy goes through the live master that eic-ssh --reuse
+  keeps for the same [user@]target (no key push, no SSH handshake); without one it
+  connects by itself (cp never starts a master). See eic-ssh help reuse.
 
 Exit status:
   0 when every file was copied; 1 when some file failed (each is reported as

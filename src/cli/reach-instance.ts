@@ -2,10 +2,13 @@
 // resolve TARGET, check it runs, push a public key, and open a route. An instance-id
 // target needs no lookup before the push, so the push overlaps the lookup (and the
 // loading of the EC2 client, the slowest module eic-ssh loads).
-import type { Aws } from '../aws/aws.js';
+import type { Aws, Ec2Filter } from '../aws/aws.js';
 import type { InstanceInfo } from '../aws/instance-info.js';
 import { parseTarget, resolveTarget } from '../aws/resolve-target.js';
 import { pushPublicKey } from '../aws/send-key.js';
+import { fileOsUserCache, inferOsUser } from '../aws/os-user.js';
+import { stateDirectory } from './state-dir.js';
+import { join } from 'node:path';
 import type { Deps } from '../deps.js';
 import { EicError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -27,6 +30,10 @@ export interface ReachOptions {
   eiceId?: string;
   maxTunnelDuration?: number;
   quiet?: boolean;
+  // --filter: EC2 filters ANDed with TARGET (selector.ts).
+  filters?: Ec2Filter[];
+  // Already resolved (eic-ssh run selected it): no lookup, no second DescribeInstances.
+  resolved?: InstanceInfo;
 }
 
 export interface ReachedInstance {
@@ -36,6 +43,8 @@ export interface ReachedInstance {
   port: number;
   // When the last push was sent: its 60-second window started then.
   pushedAt(): number;
+  // The request id of the last successful push (audit lines; CloudTrail matches it).
+  pushRequestId(): string | undefined;
   // Pushes the key again (after the window passed).
   repush(): Promise<void>;
   // Opens a fresh route to the instance's SSH port.
@@ -53,22 +62,37 @@ export async function reachInstance(options: ReachOptions, publicKey: string, io
     env: io.env,
     debug: v.level >= 3 ? (line) => v.log(line, 3) : undefined,
   });
-  const osUser = options.user ?? DEFAULT_OS_USER;
+  // Without user@ or -l, inferred from the image once the instance is known (os-user.ts).
+  let osUser = options.user ?? DEFAULT_OS_USER;
   let pushedAt = 0;
+  let pushRequestId: string | undefined;
   const push = (instanceId: string) => {
     pushedAt = deps.now(); // the window opens when the service takes the key
     return v.phase(
       'push',
       () => pushPublicKey({ instanceId, osUser, publicKey }, { aws, sleep: deps.sleep, log: (l) => v.log(l) }),
       (r) => `request ${r.requestId}`,
-    );
+    ).then((r) => {
+      pushRequestId = r.requestId;
+      return r;
+    });
   };
 
   const query = parseTarget(target);
   // Settled immediately so a failed early push is never an unhandled rejection.
-  const earlyPush = query.kind === 'id' ? settle(push(query.instanceId)) : undefined;
-  const instance = await v.phase('resolve', () => resolveTarget(aws, target), (i) => `${i.instanceId} ${i.state}`);
+  const earlyPush =
+    query.kind === 'id' && options.user !== undefined && !options.filters?.length && !options.resolved ? settle(push(query.instanceId)) : undefined;
+  const instance =
+    options.resolved ??
+    (await v.phase('resolve', () => resolveTarget(aws, target, { filters: options.filters }), (i) => `${i.instanceId} ${i.state}`));
   requireRunning(instance);
+  if (options.user === undefined) {
+    const cache = fileOsUserCache(join(stateDirectory(io.env, deps.homeDir), 'os-users.json'));
+    const inferred = await v.phase('user', () => inferOsUser(aws, instance.imageId, cache), (u) =>
+      u ? `${u.user}, inferred from ${u.because}` : `${DEFAULT_OS_USER} (the default: the image did not tell)`,
+    );
+    if (inferred) osUser = inferred.user;
+  }
   if (earlyPush) {
     const outcome = await earlyPush;
     if ('error' in outcome) throw outcome.error;
@@ -84,6 +108,7 @@ export async function reachInstance(options: ReachOptions, publicKey: string, io
     osUser,
     port,
     pushedAt: () => pushedAt,
+    pushRequestId: () => pushRequestId,
     repush: async () => void (await push(instance.instanceId)),
     open: async () => {
       const opened = await v.phase('connect', () =>

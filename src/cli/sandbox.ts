@@ -25,6 +25,8 @@ export interface SandboxCommandOptions {
   eicePort?: number;
   eiceBlocked: string[];
   eiceMaxTunnels?: number;
+  // Doctor misconfigurations (src/sandbox/network-faults.ts): 'fault' or 'fault=instance'.
+  breaks?: string[];
 }
 
 export function parseSandboxArgs(argv: string[], io: Io): SandboxCommandOptions | 'help-shown' {
@@ -44,6 +46,7 @@ export function parseSandboxArgs(argv: string[], io: Io): SandboxCommandOptions 
     .option('--eice-port <port>', 'EC2 Instance Connect Endpoint port (default: 443 as root, else a free port)', integer)
     .option('--eice-block <id>', "the endpoint cannot reach this instance (security group; repeatable)", collect, [])
     .option('--eice-max-tunnels <n>', 'concurrent tunnels per endpoint (default: 20)', integer)
+    .option('--break <fault[=instance]>', 'break one doctor prerequisite, e.g. no-eice or ssm-offline=db-1 (docs/sandbox.md; repeatable)', collect, [])
     .option('--keep-state', 'keep the state directory (sshd configs and logs) on exit');
   const o = parseWithCommander<Record<string, unknown>>(program, argv, io, 'sandbox');
   if (o === 'help-shown') return o;
@@ -62,6 +65,7 @@ export function parseSandboxArgs(argv: string[], io: Io): SandboxCommandOptions 
     eicePort: o.eicePort as number | undefined,
     eiceBlocked: o.eiceBlock as string[],
     eiceMaxTunnels: o.eiceMaxTunnels as number | undefined,
+    breaks: o.break as string[],
   };
 }
 
@@ -80,6 +84,7 @@ export async function sandboxCommand(argv: string[], io: Io, deps: Deps): Promis
   }
   try {
     applyKnobs(sandbox, options);
+    if (options.breaks?.length) await applyBreaks(sandbox, options.breaks);
     if (options.mode === 'demo') return await demo(sandbox, io, deps);
     io.stdout.write(options.mode === 'env' ? envText(sandbox) : humanText(sandbox));
     await untilInterrupted(io);
@@ -98,6 +103,22 @@ function applyKnobs(sandbox: Sandbox, options: SandboxCommandOptions): void {
   for (const id of options.denyInstances) knobs.deniedInstances.add(id);
   for (const id of options.eiceBlocked) sandbox.world.eiceKnobs.blockedInstances.add(id);
   if (options.eiceMaxTunnels !== undefined) sandbox.world.eiceKnobs.maxTunnelsPerEndpoint = options.eiceMaxTunnels;
+}
+
+// --break: the doctor's misconfiguration knobs, by name, on an instance id or Name.
+async function applyBreaks(sandbox: Sandbox, breaks: string[]): Promise<void> {
+  const { applyNetworkFault, isNetworkFault, NETWORK_FAULTS } = await import('../sandbox/network-faults.js');
+  for (const spec of breaks) {
+    const [fault, target] = spec.split('=', 2);
+    if (!isNetworkFault(fault)) throw new UsageError(`sandbox: unknown --break '${fault}'`, `one of: ${NETWORK_FAULTS.join(', ')}`);
+    let instanceId: string | undefined;
+    try {
+      instanceId = target === undefined ? undefined : sandbox.instance(target).instanceId;
+      applyNetworkFault(sandbox.world, fault, instanceId);
+    } catch (error) {
+      throw new UsageError(`sandbox: --break ${spec}: ${error instanceof Error ? error.message : String(error)}`, 'instance-scoped faults take =<instance id or Name>, e.g. --break ssm-offline=db-1');
+    }
+  }
 }
 
 export function envText(sandbox: Sandbox): string {

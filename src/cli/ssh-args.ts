@@ -7,6 +7,10 @@ import { UsageError } from '../errors.js';
 import { applySshOption, type SshConfigOptions } from './ssh-options.js';
 import type { Via } from '../tunnel/route.js';
 import { applyForwardFlag, type ForwardingOptions } from './forward-args.js';
+import type { HostKeySource } from './host-key-pin.js';
+import type { Ec2Filter } from '../aws/aws.js';
+import { parseFilterOption } from '../aws/selector.js';
+import { parseDuration } from '../mux/paths.js';
 
 export type KeyType = 'ed25519' | 'rsa-2048' | 'rsa-4096';
 
@@ -26,6 +30,15 @@ export interface SshOptions extends SshConfigOptions, ForwardingOptions {
   // EICE (--via eice / auto): endpoint to use, and maxTunnelDuration to ask for.
   eiceId?: string;
   maxTunnelDuration?: number;
+  // --host-key-source and --audit (host-key-pin.ts, audit.ts); undefined = config default.
+  hostKeySource?: HostKeySource;
+  audit?: string;
+  // --filter Name=…,Values=… (repeatable): EC2 filters ANDed with TARGET (selector.ts).
+  filters?: Ec2Filter[];
+  // Connection reuse (cli/mux-session.ts): --reuse / --no-reuse (undefined = EIC_SSH_REUSE),
+  // --persist TIME (implies --reuse; undefined = EIC_SSH_PERSIST or 5 min).
+  reuse?: boolean;
+  persistMs?: number;
 }
 
 // ssh flags that take no value and that we implement.
@@ -36,7 +49,7 @@ const VALUE_FLAGS = new Set(['l', 'p', 'i', 'o', 'e', 'L', 'R', 'D', 'F']);
 // (-N -C -f -L -R -D -F are implemented: forward-args.ts, background.ts.)
 const UNSUPPORTED_FLAGS = new Set('46AaGgKkMnsXxYyBbcEIJmOPQSWw'.split(''));
 
-const LONG_VALUE_OPTIONS = new Set(['via', 'key-type', 'profile', 'region', 'eice-id', 'max-tunnel-duration']);
+const LONG_VALUE_OPTIONS = new Set(['via', 'key-type', 'profile', 'region', 'eice-id', 'max-tunnel-duration', 'filter', 'host-key-source', 'audit']);
 
 export function parseSshArgs(argv: string[]): SshOptions {
   const options: SshOptions = {
@@ -66,6 +79,16 @@ export function parseSshArgs(argv: string[]): SshOptions {
     }
     if (arg.startsWith('--')) {
       const [name, attached] = splitLong(arg.slice(2));
+      if ((name === 'reuse' || name === 'no-reuse') && attached === undefined) {
+        options.reuse = name === 'reuse';
+        continue;
+      }
+      if (name === 'persist') {
+        const value = attached ?? argv[++i];
+        if (value === undefined) throw new UsageError('option --persist needs a value', 'for example: --persist 10m');
+        options.persistMs = parseDuration(value, '--persist');
+        continue;
+      }
       if (!LONG_VALUE_OPTIONS.has(name)) throw new UsageError(`unknown option --${name}`, 'see eic-ssh --help');
       const value = attached ?? argv[++i];
       if (value === undefined) throw new UsageError(`option --${name} needs a value`, 'see eic-ssh --help');
@@ -170,11 +193,24 @@ function applyLong(options: SshOptions, name: string, value: string): void {
     case 'key-type':
       options.keyType = parseKeyType(value);
       return;
+    case 'host-key-source':
+      if (value !== 'console' && value !== 'tofu') {
+        throw new UsageError(`--host-key-source must be console or tofu, not '${value}'`, 'console pins the keys the instance printed to its console');
+      }
+      options.hostKeySource = value;
+      return;
+    case 'audit':
+      if (value === '') throw new UsageError('--audit needs a file', 'for example: --audit ~/.eic-ssh/audit.jsonl');
+      options.audit = value;
+      return;
     case 'profile':
       options.profile = value;
       return;
     case 'region':
       options.region = value;
+      return;
+    case 'filter':
+      (options.filters ??= []).push(parseFilterOption(value));
       return;
   }
 }

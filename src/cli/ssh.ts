@@ -5,18 +5,28 @@ import type { Deps } from '../deps.js';
 import { EicError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { runSession } from '../ssh/session.js';
-import { connectToInstance } from './connect-instance.js';
+import { startAudit } from './audit.js';
+import { connectToInstance, expandHome } from './connect-instance.js';
+import { loadUserConfig } from './user-config.js';
 import { firstByteWatch } from './first-byte.js';
 import { decidePty } from './pty-decision.js';
 import { applyConfigFile } from './ssh-config-file.js';
 import { holdUntilSignal, startRequestedForwards } from './ssh-forwarding.js';
 import { goToBackground } from './background.js';
+import { connectReused, reuseWanted } from './mux-session.js';
 import type { SshOptions } from './ssh-args.js';
+import type { ReachedInstance } from './reach-instance.js';
+import { canPick, pickInstance } from './picker.js';
 import { verbose, type Verbose } from './verbose.js';
 
 export async function runSsh(commandLine: SshOptions, io: Io, deps: Deps, argv?: string[]): Promise<number> {
   const options = commandLine.configFile ? await applyConfigFile(commandLine, deps.homeDir) : commandLine;
   const v = verbose(io, options.verbosity, deps.now);
+  // No TARGET on a terminal: pick one (picker.ts); without a terminal it stays an error.
+  if (options.target === undefined && canPick(io)) {
+    const aws = await deps.createAws({ region: options.region, profile: options.profile, env: io.env });
+    options.target = await pickInstance(aws, io);
+  }
   if (options.background && !deps.notifyReady) {
     if (!argv) throw new EicError('LOCAL_IO', '-f cannot be used here', { hint: 'run eic-ssh from the command line' });
     if (!options.noCommand && options.command.length === 0) {
@@ -24,7 +34,62 @@ export async function runSsh(commandLine: SshOptions, io: Io, deps: Deps, argv?:
     }
     return goToBackground(argv, io, deps, v);
   }
-  const { client, reached } = await connectToInstance(options, io, deps, v);
+  // Connection reuse (mux-session.ts): through a live master, or a new one, if on.
+  if (reuseWanted(options, io.env)) {
+    const reused = await connectReused(options, io, deps, v);
+    if (reused && 'exitCode' in reused) return reused.exitCode;
+    // MuxConnection offers the part of ssh2's Client that runSession uses (mux/client.ts).
+    if (reused) return runRemote(reused.connection as unknown as Client, options.target ?? 'remote host', options, io, v, deps);
+  }
+  // --host-key-source / --audit, else their defaults (user-config.ts).
+  const config = await loadUserConfig(io.env, deps.homeDir);
+  const auditFile = options.audit ? expandHome(options.audit, deps.homeDir) : config.audit;
+  let pushed: { reached: ReachedInstance; keyFingerprint: string; at: number } | undefined;
+  const connected = await connectToInstance(
+    {
+      ...options,
+      hostKeySource: options.hostKeySource ?? config.hostKeySource,
+      onReached: (r, keyFingerprint) => (pushed = { reached: r, keyFingerprint, at: deps.now() }),
+    },
+    io,
+    deps,
+    v,
+  ).catch(async (error: unknown) => {
+    // A pushed key is worth a line even when the connection then fails (e.g. a
+    // refused host key): the push is in CloudTrail either way.
+    if (auditFile && pushed) {
+      const { reached: r, keyFingerprint, at } = pushed;
+      const facts = { startedAt: at, instance: r.instance.instanceId, osUser: r.osUser, route: null, keyFingerprint, pushRequestId: r.pushRequestId() };
+      await startAudit(auditFile, facts, r.aws).finish(255, error instanceof EicError ? error.code : 'INTERNAL');
+    }
+    throw error;
+  });
+  const { client, reached } = connected;
+  const audit = auditFile
+    ? startAudit(
+        auditFile,
+        {
+          startedAt: deps.now(),
+          instance: reached.instance.instanceId,
+          osUser: reached.osUser,
+          route: connected.route,
+          routeId: connected.routeId,
+          keyFingerprint: connected.keyFingerprint,
+          pushRequestId: reached.pushRequestId(),
+        },
+        reached.aws,
+      )
+    : undefined;
+  let status = 255;
+  try {
+    status = await runConnected(client, reached, options, io, deps, v);
+    return status;
+  } finally {
+    await audit?.finish(status);
+  }
+}
+
+async function runConnected(client: Client, reached: ReachedInstance, options: SshOptions, io: Io, deps: Deps, v: Verbose): Promise<number> {
   // -L/-R/-D first, then the session (or, with -N, just wait).
   const forwards = await startRequestedForwards(client, options, io, v).catch((error: unknown) => {
     client.end();

@@ -6,23 +6,34 @@
 import { createServer } from 'node:net';
 
 export interface AddressBlock {
-  prefix: string; // '127.X.Y'
+  prefix: string; // '127.X.Y' (the first /24)
+  // The whole block: 127.X.Y.0/24, or 127.X.Y.0/23 when two /24s were asked for.
+  cidr: string;
   next(): string; // successive host addresses in the block, from .10 up
 }
 
 // Picks a block whose first address can be bound (a cheap check that it is unused).
-export async function allocateAddressBlock(random: () => number = Math.random): Promise<AddressBlock> {
+// One /24 holds 245 addresses (.10-.254), two per instance; `blocks: 2` takes an
+// aligned /23 (Y even) for fleets of more than 122 instances, continuing in Y+1 at .1.
+export async function allocateAddressBlock(random: () => number = Math.random, blocks: 1 | 2 = 1): Promise<AddressBlock> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const x = 100 + Math.floor(random() * 150);
-    const y = 1 + Math.floor(random() * 254);
+    const y = blocks === 1 ? 1 + Math.floor(random() * 254) : 2 * (1 + Math.floor(random() * 126));
     const prefix = `127.${x}.${y}`;
-    if (await canBind(`${prefix}.10`)) {
+    const second = `127.${x}.${y + 1}`;
+    if ((await canBind(`${prefix}.10`)) && (blocks === 1 || (await canBind(`${second}.10`)))) {
       let host = 10;
+      let sub = 0;
       return {
         prefix,
+        cidr: `${prefix}.0/${blocks === 1 ? 24 : 23}`,
         next() {
-          if (host > 254) throw new Error(`address block ${prefix}.0/24 is exhausted`);
-          return `${prefix}.${host++}`;
+          if (host > 254 && sub + 1 < blocks) {
+            sub++;
+            host = 1;
+          }
+          if (host > 254) throw new Error(`address block ${prefix}.0/${blocks === 1 ? 24 : 23} is exhausted`);
+          return `127.${x}.${y + sub}.${host++}`;
         },
       };
     }

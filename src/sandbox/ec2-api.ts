@@ -9,6 +9,8 @@ import { globToRegExp, lowerFirst, QueryError, type QueryFilter, type QueryParam
 import { el, itemList, leaf, type XmlChild, type XmlElement } from './xml.js';
 import type { ApiCall, ApiReply, QueryService } from './http-api.js';
 import { describeInstanceConnectEndpoints } from './ec2-eice-api.js';
+import { describeImages } from './ec2-images-api.js';
+import * as net from './ec2-net-api.js';
 import { compact, dryRun, ec2ErrorReply, ec2Reply, fingerprint, makeToken, readToken } from './ec2-common.js';
 
 // Runs an action; parameter errors thrown while parsing become EC2 error documents.
@@ -35,6 +37,13 @@ export const ec2Service: QueryService = {
     DescribeInstances: action(describeInstances),
     GetConsoleOutput: action(getConsoleOutput),
     DescribeInstanceConnectEndpoints: action(describeInstanceConnectEndpoints),
+    DescribeImages: action(describeImages),
+    DescribeSecurityGroups: action(net.describeSecurityGroups),
+    DescribeRouteTables: action(net.describeRouteTables),
+    DescribeVpcs: action(net.describeVpcs),
+    DescribeVpcAttribute: action(net.describeVpcAttribute),
+    DescribeVpcEndpoints: action(net.describeVpcEndpoints),
+    DescribeIamInstanceProfileAssociations: action(net.describeIamInstanceProfileAssociations),
   },
   errorReply: ec2ErrorReply,
   unknownAction: (name, requestId) => ec2ErrorReply('InvalidAction', `The action ${name} is not valid for this web service.`, requestId),
@@ -215,7 +224,7 @@ function instanceXml(v: InstanceView, world: World): XmlChild[] {
     leaf('vpcId', v.attached ? i.vpcId : undefined),
     leaf('privateIpAddress', v.privateIp),
     leaf('ipAddress', v.publicIp),
-    el('groupSet'),
+    groupSetXml(world, i.instanceId),
     tags.length > 0 ? itemList('tagSet', tags, ([key, value]) => [leaf('key', key), leaf('value', value)]) : undefined,
     itemList('networkInterfaceSet', v.attached ? [v] : [], (x) => networkInterfaceXml(x, world)),
     metadataOptions(i),
@@ -239,13 +248,19 @@ function networkInterfaceXml(v: InstanceView, world: World): XmlChild[] {
     leaf('status', 'in-use'),
     leaf('privateIpAddress', v.privateIp),
     leaf('privateDnsName', v.privateDnsName),
-    el('groupSet'),
+    groupSetXml(world, i.instanceId),
     el('attachment', leaf('attachmentId', derivedId('eni-attach', i.instanceId)), leaf('deviceIndex', 0), leaf('status', 'attached'), leaf('attachTime', i.launchTime.toISOString()), leaf('deleteOnTermination', true)),
     association(v),
     itemList('privateIpAddressesSet', [v], (x) => [leaf('privateIpAddress', x.privateIp), leaf('privateDnsName', x.privateDnsName), leaf('primary', true), association(x)]),
     itemList('ipv6AddressesSet', v.ipv6 ? [v.ipv6] : [], (ip) => [leaf('ipv6Address', ip)]),
     leaf('interfaceType', 'interface'),
   ];
+}
+
+// The instance's security groups from the network model (network.ts).
+function groupSetXml(world: World, instanceId: string): XmlElement {
+  const ids = world.network.instanceGroups.get(instanceId) ?? [];
+  return itemList('groupSet', ids, (id) => [leaf('groupId', id), leaf('groupName', world.network.securityGroups.get(id)?.groupName ?? id)]);
 }
 
 // Only httpEndpoint is modelled; the rest are the defaults of current Amazon Linux AMIs.

@@ -7,6 +7,7 @@
 // exception messages, and the answer to an AvailabilityZone that is not the instance's.
 import type { World } from './world.js';
 import type { ApiCall, JsonOutcome, JsonService } from './http-api.js';
+import { sendSerialConsoleSshPublicKey } from './serial-console.js';
 
 type Input = Record<string, unknown>;
 
@@ -134,7 +135,8 @@ function sendSshPublicKey(input: Input, call: ApiCall): JsonOutcome {
   if (keyProblem) return err('InvalidArgsException', 400, keyProblem);
   if (takeOne(world, 'serviceErrorNextPushes')) return err('ServiceException', 500, 'The service encountered an internal error. Try again later.');
   // 3. IAM (resource instance/<id>, condition ec2:osuser) is evaluated before the lookup.
-  if (world.knobs.deniedInstances.has(instanceId) || world.knobs.deniedOsUsers.has(osUser)) {
+  // (world.network.deniedPermissions: the doctor's permission knob, network.ts.)
+  if (world.knobs.deniedInstances.has(instanceId) || world.knobs.deniedOsUsers.has(osUser) || world.network.deniedPermissions.has('ec2-instance-connect:SendSSHPublicKey')) {
     const resource = `arn:aws:ec2:${world.region}:${world.accountId}:instance/${instanceId}`;
     return err('AuthException', 403, `User: ${principal.arn} is not authorized to perform: ec2-instance-connect:SendSSHPublicKey on resource: ${resource}`);
   }
@@ -169,5 +171,7 @@ export const eicService: JsonService = {
       const typeProblem = checkTypes(input);
       return typeProblem ? err('SerializationException', 400, typeProblem) : sendSshPublicKey(input, call);
     },
+    // The serial console's push (eice.md §3.3), in serial-console.ts.
+    SendSerialConsoleSSHPublicKey: (input, call) => sendSerialConsoleSshPublicKey(input, call, checkPublicKey),
   },
 };

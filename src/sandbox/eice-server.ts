@@ -139,6 +139,10 @@ function checkRequest(world: World, req: IncomingMessage): Accepted {
     },
   );
   if (!auth.ok) throw new HandshakeError('AccessDeniedException', auth.message);
+  // IAM (the doctor's permission knob, network.ts).
+  if (world.network.deniedPermissions.has('ec2-instance-connect:OpenTunnel')) {
+    throw new HandshakeError('AccessDeniedException', 'User is not authorized to perform: ec2-instance-connect:OpenTunnel');
+  }
   const params = new URL(url, 'https://sandbox.invalid').searchParams;
   const endpointId = params.get('instanceConnectEndpointId') ?? '';
   const endpoint = world.endpoints.get(endpointId);

@@ -12,6 +12,7 @@ import { parseAuthorizationHeader, verifyHeaderAuth, type AuthFailureKind, type 
 import { parseFormBody, QueryError, QueryParams } from './query.js';
 import { ec2Service } from './ec2-api.js';
 import { stsService } from './sts-api.js';
+import { iamService } from './iam-api.js';
 import { eicService } from './eic-api.js';
 import { ssmService } from './ssm-api.js';
 
@@ -191,7 +192,8 @@ function handleJson(world: World, services: JsonService[], incoming: Incoming, t
 function handleQuery(world: World, incoming: Incoming, requestId: string): Handled {
   // One server stands in for both endpoints: the credential scope says which one the
   // client meant; anything else (or an unsigned call) is taken as EC2.
-  const service = scopeService(incoming) === 'sts' ? stsService : ec2Service;
+  const scope = scopeService(incoming);
+  const service = scope === 'sts' ? stsService : scope === 'iam' ? iamService : ec2Service;
   const base = { service: service.signingName, operation: '', params: {} as Record<string, unknown> };
   let raw: Map<string, string>;
   try {

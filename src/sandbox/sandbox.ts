@@ -8,14 +8,17 @@ import { createServer } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { allocateAddressBlock } from './addresses.js';
-import { buildInstance, DEFAULT_FLEET, type InstanceSpec } from './fleet.js';
+import { buildInstance, DEFAULT_FLEET, SANDBOX_VPC_ID, type InstanceSpec } from './fleet.js';
+import { defaultNetwork } from './network.js';
 import { startApiServer } from './http-api.js';
 import { writeFile } from 'node:fs/promises';
 import { buildEndpoint, DEFAULT_ENDPOINTS, type EndpointSpec } from './eice-fleet.js';
 import { startEiceServer, type EiceServer } from './eice-server.js';
 import { startSsmServer, type SsmServer } from './ssm-server.js';
+import { startSerialEndpoint, type SerialEndpoint } from './serial-console.js';
 import { createTlsIdentity } from './tls.js';
 import { createSandboxCa, createStateDir, startInstanceRuntime, type InstanceRuntime } from './instance/instance.js';
+import type { HostKeyKind } from './instance/host-keys.js';
 import { World, type InstanceStateName, type SandboxInstance, type SandboxPrincipal } from './world.js';
 
 export interface SandboxOptions {
@@ -31,6 +34,9 @@ export interface SandboxOptions {
   endpoints?: EndpointSpec[];
   // Port of the EICE tunnel server on 127.0.0.1 (default: 443 as root when free, else any free port).
   eicePort?: number;
+  // Host key types every instance's sshd gets (default: ecdsa, ed25519, rsa). ['ed25519']
+  // makes big fleets cheap: RSA key generation dominates an instance's start.
+  hostKeyKinds?: readonly HostKeyKind[];
 }
 
 export interface Sandbox {
@@ -63,7 +69,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   world.principals.push(principal);
 
   const stateDir = await createStateDir();
-  const addresses = await allocateAddressBlock();
+  // Two addresses per instance: past 122 instances one /24 is not enough.
+  const addresses = await allocateAddressBlock(Math.random, (options.fleet ?? DEFAULT_FLEET).length > 122 ? 2 : 1);
   const sshPort = options.sshPort ?? (await pickSshPort(`${addresses.prefix}.10`));
   const launchTime = new Date(Math.floor(world.clock.now() / 1000) * 1000);
   const fleet = options.fleet ?? DEFAULT_FLEET;
@@ -73,14 +80,27 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const runtimes = new Map<string, InstanceRuntime>();
   const api = await startApiServer(world, { port: options.apiPort ?? 0 });
   (options.endpoints ?? DEFAULT_ENDPOINTS).forEach((spec, index) => world.addEndpoint(buildEndpoint(spec, index, region, launchTime)));
+  // The healthy default network (network.ts): the VPC is the sandbox's 127.X.Y.0/24 block.
+  Object.assign(
+    world.network,
+    defaultNetwork({
+      region,
+      accountId: world.accountId,
+      vpcId: SANDBOX_VPC_ID,
+      vpcCidr: addresses.cidr,
+      instanceIds: [...world.instances.keys()],
+      endpointGroupIds: [...world.endpoints.values()].flatMap((e) => e.securityGroupIds),
+    }),
+  );
   let eice: EiceServer | undefined;
   let ssm: SsmServer | undefined;
+  let serial: SerialEndpoint | undefined;
   const close = async () => {
-    await Promise.allSettled([api.close(), eice?.close(), ssm?.close(), ...[...runtimes.values()].map((r) => r.close())]);
+    await Promise.allSettled([api.close(), eice?.close(), ssm?.close(), serial?.close(), ...[...runtimes.values()].map((r) => r.close())]);
     if (!options.keepState) await rm(stateDir, { recursive: true, force: true });
   };
   const startRuntime = async (instance: SandboxInstance) => {
-    runtimes.set(instance.instanceId, await startInstanceRuntime(world, instance, { stateDir: join(stateDir, instance.instanceId), ca }));
+    runtimes.set(instance.instanceId, await startInstanceRuntime(world, instance, { stateDir: join(stateDir, instance.instanceId), ca, hostKeyKinds: options.hostKeyKinds }));
   };
   try {
     // Only running instances answer on port 22, as on EC2.
@@ -114,6 +134,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       : await startEiceServer(world, { tls, port: options.eicePort ?? 0 });
     // SSM data channel (ssm.md §4): wss on 127.0.0.1 with the same sandbox CA.
     ssm = await startSsmServer(world, { tls });
+    // The EC2 serial console endpoint (serial-console.ts) and its host key fingerprint.
+    serial = await startSerialEndpoint(world);
   } catch (error) {
     await close();
     throw error;
@@ -123,6 +145,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   // StreamUrls from the sandbox's StartSession start with this (the client's explicit
   // override of its AWS-endpoint check, ssm.md §4.1).
   env.EIC_SSH_SSM_ENDPOINT_URL = ssm!.url;
+  env.EIC_SSH_SERIAL_ENDPOINT = `${serial!.host}:${String(serial!.port)}`;
+  env.EIC_SSH_SERIAL_HOST_KEYS = serial!.hostKeyFingerprint;
 
   return {
     world,

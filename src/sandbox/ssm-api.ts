@@ -125,6 +125,10 @@ function startSession(input: Input, call: ApiCall): JsonOutcome {
   }
   const parameters = documentParameters(documentName, input.Parameters);
   if (isOutcome(parameters)) return parameters;
+  // IAM before the target (the doctor's permission knob, network.ts).
+  if (world.network.deniedPermissions.has('ssm:StartSession')) {
+    return err('AccessDeniedException', 400, `User: ${call.principal.arn} is not authorized to perform: ssm:StartSession on resource: arn:aws:ec2:${world.region}:${world.accountId}:instance/${target}`);
+  }
   // §3.1: an offline agent, an unknown id or a stopped instance all read "not connected".
   const instance = connectedInstance(world, target);
   if (!instance) return err('TargetNotConnected', 400, `${target} is not connected.`);

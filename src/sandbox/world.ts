@@ -4,6 +4,7 @@
 // Its zero configuration is ready for use: see defaultKnobs().
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
+import { emptyNetwork, type SandboxNetwork } from './network.js';
 
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
 
@@ -390,6 +391,8 @@ export class World {
   readonly tunnels: TunnelRecord[] = [];
   // SSM sessions by SessionId (ssm-api.ts).
   readonly ssmSessions = new Map<string, SsmSession>();
+  // The network model the doctor's describe calls read (network.ts; faults: network-faults.ts).
+  readonly network: SandboxNetwork = emptyNetwork();
   // Where StreamUrls point: set by the websocket server when it starts (ssm-server.ts),
   // e.g. 'ws://127.0.0.1:41234'. undefined = no data channel (StartSession answers
   // InternalServerError).

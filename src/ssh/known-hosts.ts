@@ -121,6 +121,13 @@ export class KnownHostsFile {
     await this.write(appendKnownHost(await this.read(), id, keyLine));
   }
 
+  // Replaces every entry of `id` with these key lines, in one atomic write (re-pinning).
+  async replace(id: string, keyLines: readonly string[]): Promise<void> {
+    let text = removeKnownHost(await this.read(), id).text;
+    for (const keyLine of keyLines) text = appendKnownHost(text, id, keyLine);
+    await this.write(text);
+  }
+
   // Returns how many entries were removed.
   async remove(id: string): Promise<number> {
     const result = removeKnownHost(await this.read(), id);

@@ -199,6 +199,9 @@ function pumpStdin(channel: ClientChannel, io: Io, escapeChar: string | null, di
     channel.end();
   };
   io.stdin.on('data', onData);
+  // A listener does not restart a stream that was paused explicitly (the instance
+  // picker's prompt leaves stdin so): flow again.
+  io.stdin.resume();
   io.stdin.once('end', onEnd);
   io.stdin.once('error', onEnd);
   channel.on('drain', onDrain);

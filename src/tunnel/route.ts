@@ -42,6 +42,8 @@ export interface OpenedRoute {
   sock: Duplex;
   // For -v: where the bytes go, e.g. "public address 3.80.1.2 port 22".
   detail: string;
+  // For audit lines: the EICE endpoint id or the SSM session id (CloudTrail matches them).
+  id?: string;
 }
 
 export async function openRoute(request: RouteRequest): Promise<OpenedRoute> {
@@ -129,8 +131,8 @@ async function openOne(route: RouteName, request: RouteRequest): Promise<OpenedR
       // here, at connect time, where `auto` can fall through.
       awaitServerFirst: true,
     });
-    return { route: 'eice', sock: tunnel.sock, detail: tunnel.detail };
+    return { route: 'eice', sock: tunnel.sock, detail: tunnel.detail, id: tunnel.endpoint.endpointId };
   }
   const opened = await openSsmTunnel(request);
-  return { route: 'ssm', sock: opened.sock, detail: opened.detail };
+  return { route: 'ssm', sock: opened.sock, detail: opened.detail, id: opened.id };
 }

@@ -30,7 +30,7 @@ describe('help and version', () => {
   it.each([[['known-hosts', '--help']], [['help', 'known-hosts']]])('%j documents the known-hosts command', async (argv) => {
     const result = await run(argv);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^Usage: eic-ssh known-hosts \[--list \| --remove <instance-id>\]/);
+    expect(result.stdout).toMatch(/^Usage: eic-ssh known-hosts \[--list \| --remove <instance-id> \| --pin <target>\]/);
   });
 
   it('prints the package version', async () => {
@@ -70,5 +70,14 @@ describe('usage errors', () => {
     expect(result.code).toBe(255);
     expect(result.stderr).toMatch(message);
     expect(result.stdout).toBe('');
+  });
+});
+
+describe('the program name in errors', () => {
+  it('eic-scp reports its own failures as eic-scp, like scp', async () => {
+    const io = testIo();
+    const code = await main(['cp', 'only-one-operand'], io, systemDeps(), 'eic-scp');
+    expect(code).toBe(255);
+    expect(io.stderrText()).toMatch(/^eic-scp: .+\n {2}hint: /);
   });
 });

@@ -246,7 +246,7 @@ describe('strict routing', () => {
     expect(tag(res.body, 'Message')).toBe('The parameter InstanceIds.1 is not recognized');
   });
 
-  it.each(['AWSEC2InstanceConnectService.SendSerialConsoleSSHPublicKey', 'AmazonSSM.SendCommand'])('answers UnknownOperationException for %s', async (target) => {
+  it.each(['AWSEC2InstanceConnectService.PutEC2HostKeys', 'AmazonSSM.SendCommand'])('answers UnknownOperationException for %s', async (target) => {
     const res = await signedFetch({ service: 'ec2-instance-connect', body: '{}', headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': target } });
     expect(res.status).toBe(400);
     expect(res.headers.get('x-amzn-errortype')).toBe('UnknownOperationException');

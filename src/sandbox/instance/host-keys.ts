@@ -114,7 +114,24 @@ async function writeHostKey(stateDir: string, kind: HostKeyKind, comment: string
   return { type: KINDS[kind].type, publicLine: keys.public.trim(), privatePath };
 }
 
-function generate(kind: HostKeyKind, comment: string): Promise<{ private: string; public: string }> {
+// ssh2's generateKeyPair writes an Ed25519 public key that starts with a zero byte as
+// 31 bytes (the leading zero dropped, as for an mpint), so about one key in 256 is a
+// file sshd cannot load ("error in libcrypto"). RFC 8709 §4: the key is exactly 32
+// octets. Such a key is drawn again (bounded: the chance of 8 bad draws is 2^-64).
+async function generate(kind: HostKeyKind, comment: string): Promise<{ private: string; public: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const pair = await generateOnce(kind, comment);
+    if (kind !== 'ed25519' || ed25519BlobIsWellFormed(pair.public) || attempt >= 8) return pair;
+  }
+}
+
+// string "ssh-ed25519" (4 + 11) then string key (4 + 32): 51 bytes.
+export function ed25519BlobIsWellFormed(publicLine: string): boolean {
+  const blob = Buffer.from(publicLine.trim().split(/\s+/)[1] ?? '', 'base64');
+  return blob.length === 51 && blob.readUInt32BE(15) === 32;
+}
+
+function generateOnce(kind: HostKeyKind, comment: string): Promise<{ private: string; public: string }> {
   return new Promise((resolve, reject) => {
     const done = (err: Error | null, pair: { private: string; public: string }) => (err ? reject(err) : resolve(pair));
     // ssh2 is CommonJS: its named exports are not visible to node's ESM loader.

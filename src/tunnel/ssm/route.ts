@@ -79,7 +79,7 @@ export async function openSsmTunnel(request: RouteRequest): Promise<OpenedRoute>
     proxyFor: (url) => proxyFor(url, env),
     chunkSize,
   });
-  return { route: 'ssm', sock, detail: `SSM session ${start.sessionId} (agent ${info.agentVersion || 'unknown'}) to port ${port}` };
+  return { route: 'ssm', sock, id: start.sessionId, detail: `SSM session ${start.sessionId} (agent ${info.agentVersion || 'unknown'}) to port ${port}` };
 }
 
 function refine(error: unknown, instanceId: string): unknown {

@@ -1,0 +1,160 @@
+// Connection reuse for `eic-ssh [user@]TARGET [COMMAND]` (ssh.ts): when reuse is on,
+// a session goes through the master of this target's mux key if one is alive (no key
+// push, no SSH handshake); if none is, a master is started first as a detached copy
+// of eic-ssh (`eic-ssh reuse --master`, reuse.ts) that connects once and then serves
+// every later invocation until it has been idle for the persist time.
+//
+// Reuse is OFF by default (like ssh's ControlMaster): --reuse, --persist TIME or
+// EIC_SSH_REUSE=1 turn it on, --no-reuse turns it off again. Why not on by default:
+// a detached process outliving the command surprises scripts and CI jobs, and
+// embedders calling main() in-process cannot start one at all.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import type { Deps } from '../deps.js';
+import { EicError } from '../errors.js';
+import type { Io } from '../io.js';
+import type { CopyFs } from '../copy/file-system.js';
+import { connectMaster, MuxConnection } from '../mux/client.js';
+import { openMuxFs } from '../mux/fs.js';
+import { ensurePrivateDirectory, muxDirectory, muxKey, parseDuration, socketPath } from '../mux/paths.js';
+import { stateDir } from './connect-instance.js';
+import type { SshOptions } from './ssh-args.js';
+import type { Verbose } from './verbose.js';
+
+export const DEFAULT_PERSIST_MS = 5 * 60_000;
+// The master gets its options here (JSON of SshOptions; no secrets: a key file is
+// passed by path, as on the command line).
+export const MUX_OPTIONS_ENV = 'EIC_SSH_MUX_OPTIONS';
+export const MUX_SOCKET_ENV = 'EIC_SSH_MUX_SOCKET';
+// Marks the detached copy (bin/ then gives it deps.notifyReady); same as background.ts.
+const CHILD_ENV = 'EIC_SSH_BACKGROUND_CHILD';
+// Longer than any connect: resolve, push (with retries) and the 20 s connect timeout.
+const READY_TIMEOUT_MS = 120_000;
+
+export function reuseWanted(options: SshOptions, env: Record<string, string | undefined>): boolean {
+  if (options.reuse === false) return false;
+  // Sessions only: forwards, -N and -f keep their own connection.
+  if (options.noCommand || options.background) return false;
+  if (options.localForwards.length + options.remoteForwards.length + options.dynamicForwards.length > 0) return false;
+  if (options.reuse === true || options.persistMs !== undefined) return true;
+  return /^(1|yes|true)$/i.test(env.EIC_SSH_REUSE ?? '');
+}
+
+export function persistMs(options: SshOptions, env: Record<string, string | undefined>): number {
+  if (options.persistMs !== undefined) return options.persistMs;
+  return env.EIC_SSH_PERSIST ? parseDuration(env.EIC_SSH_PERSIST, 'EIC_SSH_PERSIST') : DEFAULT_PERSIST_MS;
+}
+
+export function muxSocketFor(options: SshOptions, io: Io, deps: Deps): { directory: string; path: string } {
+  const directory = muxDirectory(stateDir(io.env, deps.homeDir));
+  if (!options.target) throw new EicError('USAGE', 'connection reuse needs a target');
+  const key = muxKey({ ...options, target: options.target }, io.env);
+  return { directory, path: socketPath(directory, key) };
+}
+
+// The open session through a master, or undefined when no master can be used
+// (none alive and none can be started in-process): then connect as usual.
+export async function connectReused(
+  options: SshOptions,
+  io: Io,
+  deps: Deps,
+  v: Verbose,
+): Promise<{ connection: MuxConnection } | { exitCode: number } | undefined> {
+  const { directory, path } = muxSocketFor(options, io, deps);
+  await ensurePrivateDirectory(directory);
+  let socket = await connectMaster(path);
+  if (socket) {
+    v.log(`reuse      ${path}`);
+    return { connection: new MuxConnection(socket) };
+  }
+  if (!deps.selfCommand || deps.selfCommand.length === 0) return undefined;
+  const started = await startMasterProcess(options, path, io, deps, v);
+  if (started !== 0) return { exitCode: started };
+  socket = await connectMaster(path);
+  if (!socket) throw new EicError('CONNECT', 'connection reuse: the new master is not answering on its socket', { hint: 'try again with --no-reuse' });
+  return { connection: new MuxConnection(socket) };
+}
+
+// Starts `eic-ssh reuse --master` detached, with its stderr in a private log file,
+// and waits for its "ready" (connected and listening). What it wrote during the
+// connect (host-key notices, -v lines, or its error) is copied to our stderr; after
+// that it never writes to the terminal. Returns 0 when ready, else its exit status.
+async function startMasterProcess(options: SshOptions, path: string, io: Io, deps: Deps, v: Verbose): Promise<number> {
+  const self = deps.selfCommand!;
+  const logPath = masterLogPath(path);
+  const logFd = openSync(logPath, 'w', 0o600);
+  const child = (() => {
+    try {
+      return spawn(self[0], [...self.slice(1), 'reuse', '--master'], {
+        detached: true,
+        stdio: ['ignore', 'ignore', logFd, 'ipc'],
+        env: {
+          ...io.env,
+          [CHILD_ENV]: '1',
+          [MUX_OPTIONS_ENV]: JSON.stringify({ ...options, persistMs: persistMs(options, io.env) }),
+          [MUX_SOCKET_ENV]: path,
+        } as NodeJS.ProcessEnv,
+      });
+    } finally {
+      closeSync(logFd);
+    }
+  })();
+  const relayLog = () => {
+    try {
+      const text = readFileSync(logPath, 'utf8');
+      if (text) io.stderr.write(text);
+    } catch {
+      // The master removes its log when it exits; nothing to show then.
+    }
+  };
+  const code = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new EicError('CONNECT_TIMEOUT', `connection reuse: the master was not ready within ${READY_TIMEOUT_MS / 1000} s`, { hint: 'try again with --no-reuse' }));
+    }, READY_TIMEOUT_MS);
+    const done = () => {
+      clearTimeout(timer);
+      child.removeAllListeners();
+    };
+    child.once('message', (message: unknown) => {
+      if ((message as { ready?: boolean } | null)?.ready !== true) return;
+      done();
+      v.log(`reuse      started master pid ${child.pid} on ${path}`);
+      if (child.connected) child.disconnect();
+      child.unref();
+      resolve(0);
+    });
+    child.once('exit', (exitCode, signal) => {
+      done();
+      resolve(exitCode ?? (signal ? 255 : 0));
+    });
+    child.once('error', (error) => {
+      done();
+      reject(new EicError('LOCAL_IO', `connection reuse: cannot start the master: ${error.message}`, { cause: error }));
+    });
+  });
+  relayLog();
+  return code;
+}
+
+export function masterLogPath(socket: string): string {
+  return socket.replace(/\.sock$/, '.log');
+}
+
+// eic-scp / eic-ssh cp: an SFTP session through a LIVE master of the same target, when
+// reuse is on (EIC_SSH_REUSE=1; cp has no --reuse flag). cp never starts a master.
+export async function reusedCopyFs(
+  endpoint: { target: string; user?: string; port?: number; via: string; profile?: string; region?: string; identityFile?: string },
+  io: Io,
+  deps: Deps,
+  v: Verbose,
+): Promise<(CopyFs & { end(): void }) | undefined> {
+  if (!/^(1|yes|true)$/i.test(io.env.EIC_SSH_REUSE ?? '')) return undefined;
+  const directory = muxDirectory(stateDir(io.env, deps.homeDir));
+  const path = socketPath(directory, muxKey(endpoint, io.env));
+  await ensurePrivateDirectory(directory);
+  const socket = await connectMaster(path);
+  if (!socket) return undefined;
+  v.log(`reuse      ${path}`);
+  return openMuxFs(socket, endpoint.user ? `${endpoint.user}@${endpoint.target}` : endpoint.target);
+}

@@ -1,0 +1,68 @@
+// eic-ssh's own defaults for its trust and audit options: the file <state dir>/config
+// (~/.eic-ssh/config, or $EIC_SSH_HOME/config) and two environment variables. The
+// file uses ssh_config's shape — one `Keyword value` per line, keywords
+// case-insensitive, `#` comments — restricted to eic-ssh's keywords:
+//   HostKeySource console     # or tofu (the default)
+//   Audit ~/.eic-ssh/audit.jsonl
+// Precedence: command line, then EIC_SSH_HOST_KEY_SOURCE / EIC_SSH_AUDIT, then the
+// file. An unknown keyword or a bad value is an error, never silently ignored.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EicError, UsageError } from '../errors.js';
+import { expandHome, stateDir } from './connect-instance.js';
+import type { HostKeySource } from './host-key-pin.js';
+
+export interface UserConfig {
+  hostKeySource?: HostKeySource;
+  audit?: string;
+}
+
+export function userConfigPath(env: Record<string, string | undefined>, homeDir: string): string {
+  return join(stateDir(env, homeDir), 'config');
+}
+
+export function parseHostKeySource(value: string, where: string): HostKeySource {
+  const v = value.toLowerCase();
+  if (v === 'console' || v === 'tofu') return v;
+  throw new UsageError(`${where} must be console or tofu, not '${value}'`, 'console pins the keys the instance printed to its console; tofu trusts the first key seen');
+}
+
+// Pure: the file's text to settings.
+export function parseUserConfig(text: string, file: string): UserConfig {
+  const config: UserConfig = {};
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const match = /^(\S+?)(?:\s*=\s*|\s+)(.+)$/.exec(line);
+    const where = `${file}:${String(index + 1)}`;
+    if (!match) throw new UsageError(`${where}: expected 'Keyword value'`, 'keywords: HostKeySource, Audit');
+    const [, keyword, value] = match;
+    switch (keyword.toLowerCase()) {
+      case 'hostkeysource':
+        config.hostKeySource = parseHostKeySource(value.trim(), `${where}: HostKeySource`);
+        return;
+      case 'audit':
+        config.audit = value.trim();
+        return;
+      default:
+        throw new UsageError(`${where}: unknown keyword '${keyword}'`, 'keywords: HostKeySource, Audit');
+    }
+  });
+  return config;
+}
+
+// The file (if any) overlaid with the environment; paths have ~ expanded.
+export async function loadUserConfig(env: Record<string, string | undefined>, homeDir: string): Promise<UserConfig> {
+  const file = userConfigPath(env, homeDir);
+  let config: UserConfig = {};
+  try {
+    config = parseUserConfig(await readFile(file, 'utf8'), file);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new EicError('LOCAL_IO', `Cannot read ${file}`, { cause: error });
+  }
+  if (env.EIC_SSH_HOST_KEY_SOURCE) config.hostKeySource = parseHostKeySource(env.EIC_SSH_HOST_KEY_SOURCE, 'EIC_SSH_HOST_KEY_SOURCE');
+  if (env.EIC_SSH_AUDIT) config.audit = env.EIC_SSH_AUDIT;
+  if (config.audit) config.audit = expandHome(config.audit, homeDir);
+  return config;
+}

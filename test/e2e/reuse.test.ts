@@ -1,0 +1,263 @@
+// Connection reuse (ControlMaster/ControlPersist-like) with the BUILT CLI as real
+// processes: the first `--reuse` invocation starts a detached master; later ones go
+// through its private Unix socket with no second SendSSHPublicKey and no second SSH
+// login. Every master a test starts is stopped or killed by pid (afterEach).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BUILT_CLI } from '../support/pty-run.js';
+import { startTestSandbox, type TestSandbox } from '../support/sandbox-cli.js';
+
+let sandbox: TestSandbox;
+let state: string;
+let env: Record<string, string>;
+let webId: string;
+let user: string;
+
+beforeAll(async () => {
+  sandbox = await startTestSandbox();
+  webId = sandbox.instance('web-1').instanceId;
+  user = sandbox.userOf('web-1');
+});
+afterAll(async () => {
+  await sandbox?.close();
+});
+
+// A fresh state directory per test: its own mux directory and masters.
+let started: number[] = [];
+const freshState = () => {
+  state = mkdtempSync(join(tmpdir(), 'eic-reuse-'));
+  env = { ...(sandbox.env as Record<string, string>), PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: state, EIC_SSH_HOME: state };
+};
+afterEach(async () => {
+  for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  started = [];
+  rmSync(state, { recursive: true, force: true });
+});
+
+interface Result {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+function cli(args: string[], options: { stdin?: Buffer; env?: Record<string, string> } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BUILT_CLI, ...args], { env: { ...env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    // Resolve on 'close' (all output read), not 'exit'.
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
+    child.stdin.end(options.stdin ?? Buffer.alloc(0));
+  });
+}
+
+const pushes = () => sandbox.world.calls.filter((c) => c.operation === 'SendSSHPublicKey').length;
+const logins = () => (sandbox.runtime(webId).sshdLog().match(/Accepted publickey/g) ?? []).length;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function list(): Promise<Array<{ socket: string; target: string; pid: number }>> {
+  const result = await cli(['reuse', '--list']);
+  expect(result.code).toBe(0);
+  const rows = result.stdout.toString().split('\n').filter((l) => l !== '' && !l.startsWith('SOCKET\t'));
+  const masters = rows.map((row) => {
+    const [socket, target, , , pid] = row.split('\t');
+    return { socket, target, pid: Number(pid) };
+  });
+  for (const m of masters) if (!started.includes(m.pid)) started.push(m.pid);
+  return masters;
+}
+
+// Bounded wait for a process to be gone (the master's own idle timer, or --stop).
+async function gone(pid: number, withinMs = 15_000): Promise<boolean> {
+  for (const deadline = Date.now() + withinMs; Date.now() < deadline; ) {
+    if (!alive(pid)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return !alive(pid);
+}
+
+describe('eic-ssh --reuse', () => {
+  it('a second invocation reuses the master: no push, no SSH login, byte-exact stdin, exit status', async () => {
+    freshState();
+    const pushesBefore = pushes();
+    const loginsBefore = logins();
+    const first = await cli(['--reuse', '--persist', '60s', `${user}@web-1`, 'echo first']);
+    // What the master said while connecting is shown by the invocation that started it.
+    expect(first.stderr).toBe(`Warning: Permanently added '${webId}' (ED25519) to the list of known hosts.\n`);
+    expect(first.stdout.toString()).toBe('first\n');
+    expect(first.code).toBe(0);
+    const [master] = await list();
+    expect(master.target).toBe(`${user}@${webId} (direct)`);
+    expect(alive(master.pid)).toBe(true);
+    expect(pushes() - pushesBefore).toBe(1);
+    expect(logins() - loginsBefore).toBe(1);
+
+    // Binary stdin, every byte value, round-trips through the mux and the remote cat.
+    const bytes = Buffer.alloc(300_000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 8)) & 0xff;
+    const echoed = await cli(['--reuse', `${user}@web-1`, 'cat'], { stdin: bytes });
+    expect(echoed.code).toBe(0);
+    expect(echoed.stdout.equals(bytes)).toBe(true);
+
+    const failing = await cli(['--reuse', `${user}@web-1`, 'echo out; echo err >&2; exit 42']);
+    expect(failing.code).toBe(42);
+    expect(failing.stdout.toString()).toBe('out\n');
+    expect(failing.stderr).toBe('err\n');
+
+    // Killed by a signal: 255, as ssh does (session.ts).
+    const signalled = await cli(['--reuse', `${user}@web-1`, 'kill -KILL $$']);
+    expect(signalled.code).toBe(255);
+
+    expect(pushes() - pushesBefore).toBe(1);
+    expect(logins() - loginsBefore).toBe(1);
+    expect(await list()).toHaveLength(1);
+  });
+
+  it('two invocations starting at once both succeed and leave one master', async () => {
+    freshState();
+    const [a, b] = await Promise.all([
+      cli(['--reuse', `${user}@web-1`, 'echo a']),
+      cli(['--reuse', `${user}@web-1`, 'echo b']),
+    ]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect([a.stdout.toString(), b.stdout.toString()]).toEqual(['a\n', 'b\n']);
+    expect(await list()).toHaveLength(1);
+  });
+
+  it('keeps the socket 0600 in a 0700 directory', async () => {
+    freshState();
+    expect((await cli(['--reuse', `${user}@web-1`, 'true'])).code).toBe(0);
+    const [master] = await list();
+    const dir = join(state, 'mux');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(master.socket).isSocket()).toBe(true);
+    expect(statSync(master.socket).mode & 0o777).toBe(0o600);
+    expect(master.socket.startsWith(dir + '/')).toBe(true);
+  });
+
+  it('is turned on by EIC_SSH_REUSE=1 and off again by --no-reuse', async () => {
+    freshState();
+    const before = pushes();
+    expect((await cli([`${user}@web-1`, 'true'], { env: { EIC_SSH_REUSE: '1' } })).code).toBe(0);
+    expect((await cli([`${user}@web-1`, 'true'], { env: { EIC_SSH_REUSE: '1' } })).code).toBe(0);
+    expect(pushes() - before).toBe(1);
+    expect(await list()).toHaveLength(1);
+    const direct = await cli(['--no-reuse', `${user}@web-1`, 'echo direct'], { env: { EIC_SSH_REUSE: '1' } });
+    expect(direct.stdout.toString()).toBe('direct\n');
+    expect(pushes() - before).toBe(2);
+    // Without either, reuse is off: a plain invocation connects by itself.
+    expect((await cli([`${user}@web-1`, 'true'])).code).toBe(0);
+    expect(pushes() - before).toBe(3);
+  });
+
+  it('reuse --stop TARGET stops the master and removes its socket', async () => {
+    freshState();
+    expect((await cli(['--reuse', `${user}@web-1`, 'true'])).code).toBe(0);
+    const [master] = await list();
+    const unknown = await cli(['reuse', '--stop', 'web-2']);
+    expect(unknown.code).toBe(255);
+    expect(unknown.stderr).toMatch(/^eic-ssh: reuse: no master for 'web-2'\n {2}hint: /);
+    const stopped = await cli(['reuse', '--stop', 'web-1']);
+    expect(stopped.code).toBe(0);
+    expect(stopped.stderr).toContain(`Stopped the master for ${user}@${webId}`);
+    expect(await gone(master.pid)).toBe(true);
+    expect(existsSync(master.socket)).toBe(false);
+    expect(await list()).toEqual([]);
+  });
+
+  it('recovers from a stale socket whose master was killed', async () => {
+    freshState();
+    expect((await cli(['--reuse', `${user}@web-1`, 'true'])).code).toBe(0);
+    const [master] = await list();
+    process.kill(master.pid, 'SIGKILL');
+    expect(await gone(master.pid)).toBe(true);
+    expect(existsSync(master.socket)).toBe(true); // SIGKILL leaves the socket file behind
+    const before = pushes();
+    const again = await cli(['--reuse', `${user}@web-1`, 'echo again']);
+    expect(again.stderr).toBe('');
+    expect(again.stdout.toString()).toBe('again\n');
+    expect(again.code).toBe(0);
+    expect(pushes() - before).toBe(1); // a new master, connected once
+    const [fresh] = await list();
+    expect(fresh.pid).not.toBe(master.pid);
+    expect(fresh.socket).toBe(master.socket);
+  });
+
+  it('lists nothing and removes a stale socket', async () => {
+    freshState();
+    expect((await cli(['--reuse', `${user}@web-1`, 'true'])).code).toBe(0);
+    const [master] = await list();
+    process.kill(master.pid, 'SIGKILL');
+    expect(await gone(master.pid)).toBe(true);
+    expect(await list()).toEqual([]);
+    expect(readdirSync(join(state, 'mux')).filter((n) => n.endsWith('.sock'))).toEqual([]);
+  });
+
+  it('the master exits by itself after the idle time', async () => {
+    freshState();
+    expect((await cli(['--persist', '1s', `${user}@web-1`, 'true'])).code).toBe(0);
+    const [master] = await list();
+    expect(await gone(master.pid)).toBe(true);
+    expect(existsSync(master.socket)).toBe(false);
+  });
+
+  it('a master that cannot connect reports the error and leaves nothing behind', async () => {
+    freshState();
+    const result = await cli(['--reuse', `${user}@no-such-instance`, 'true']);
+    expect(result.code).toBe(255);
+    expect(result.stderr).toMatch(/^eic-ssh: .*no-such-instance/m);
+    expect(await list()).toEqual([]);
+  });
+
+  it('eic-ssh cp goes through a live master with EIC_SSH_REUSE=1: no push, bytes exact, scp errors', async () => {
+    freshState();
+    expect((await cli(['--reuse', `${user}@web-1`, 'true'])).code).toBe(0);
+    const before = pushes();
+    const loginsBefore = logins();
+    const local = join(state, 'payload.bin');
+    const back = join(state, 'back.bin');
+    const bytes = Buffer.alloc(1_500_000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 10)) & 0xff;
+    writeFileSync(local, bytes);
+    const remote = `/tmp/eic-reuse-${process.pid}-${Date.now()}.bin`;
+    const reuseEnv = { EIC_SSH_REUSE: '1' };
+    const up = await cli(['cp', local, `${user}@web-1:${remote}`], { env: reuseEnv });
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    const down = await cli(['cp', `${user}@web-1:${remote}`, back], { env: reuseEnv });
+    expect(down.code).toBe(0);
+    expect(readFileSync(back).equals(bytes)).toBe(true);
+    const missing = await cli(['cp', `${user}@web-1:/tmp/no-such-file-${process.pid}`, back], { env: reuseEnv });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no-such-file-\d+: No such file or directory/);
+    expect(pushes()).toBe(before);
+    expect(logins()).toBe(loginsBefore);
+    expect((await cli([`${user}@web-1`, `rm -f ${remote}`], { env: reuseEnv })).code).toBe(0);
+  });
+
+  it('in-process invocations use a live master too (and do not start one)', async () => {
+    freshState();
+    const inProcess = await sandbox.run(['--reuse', `${user}@web-1`, 'true'], { env: { EIC_SSH_HOME: state } });
+    expect(inProcess.code).toBe(0);
+    expect(await list()).toEqual([]); // no selfCommand in-process: connected by itself
+    expect((await cli(['--reuse', `${user}@web-1`, 'true'])).code).toBe(0);
+    const before = pushes();
+    const reused = await sandbox.run(['--reuse', `${user}@web-1`, 'echo in-process'], { env: { EIC_SSH_HOME: state } });
+    expect(reused.stdoutText).toBe('in-process\n');
+    expect(reused.code).toBe(0);
+    expect(pushes()).toBe(before);
+  });
+});
