@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { ApiCall, JsonOutcome } from './http-api.js';
 import type { World } from './world.js';
+import { wellFormedEd25519Pair } from './instance/host-keys.js';
 
 export interface SerialKnobs {
   accessDisabled: boolean;
@@ -105,7 +106,7 @@ export interface SerialEndpoint {
 }
 
 export async function startSerialEndpoint(world: World): Promise<SerialEndpoint> {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = wellFormedEd25519Pair();
   const hostKey = ssh2.utils.parseKey(pair.private);
   if (hostKey instanceof Error || Array.isArray(hostKey)) throw new Error('serial endpoint host key');
   const fingerprint = 'SHA256:' + createHash('sha256').update(hostKey.getPublicSSH()).digest('base64').replace(/=+$/, '');

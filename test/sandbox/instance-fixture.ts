@@ -18,6 +18,7 @@ import {
   type SandboxCa,
 } from '../../src/sandbox/instance/instance.js';
 import { World, type SandboxInstance } from '../../src/sandbox/world.js';
+import { wellFormedEd25519Pair } from '../../src/sandbox/instance/host-keys.js';
 
 export interface Fixture {
   world: World;
@@ -103,7 +104,7 @@ export interface ClientKey {
 }
 
 export async function clientKey(fixture: Fixture, type: 'ed25519' | 'rsa' = 'ed25519'): Promise<ClientKey> {
-  const pair = type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', { bits: 2048, comment: 'test' }) : ssh2.utils.generateKeyPairSync('ed25519', { comment: 'test' });
+  const pair = type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', { bits: 2048, comment: 'test' }) : wellFormedEd25519Pair('test');
   const path = join(fixture.keyDir, `key-${++counter}`);
   await writeFile(path, pair.private, { mode: 0o600 });
   return { privateKey: pair.private, publicKey: pair.public.trim(), fingerprint: sshFingerprint(pair.public), path };

@@ -14,6 +14,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/sandbox.js';
 import { defaultKnobs } from '../../src/sandbox/world.js';
 import { HANDSHAKE_TIMEOUT_OUTPUT } from '../../src/sandbox/ssm-agent.js';
 import { MiniSsmClient } from './ssm-mini-client.js';
+import { wellFormedEd25519Pair } from '../../src/sandbox/instance/host-keys.js';
 
 let sandbox: Sandbox;
 let ssm: SSMClient;
@@ -76,7 +77,7 @@ function waitFor(check: () => boolean, what: string, ms = 20_000): Promise<void>
 
 // ssh2 over the mini client's Duplex, authenticated with a freshly pushed key.
 async function sshOver(client: MiniSsmClient): Promise<ssh2.Client> {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = wellFormedEd25519Pair();
   sandbox.world.pushKey({ instanceId: db1().instanceId, osUser: 'ec2-user', publicKey: pair.public.trim(), callerArn: sandbox.principal.arn });
   const conn = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,7 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ParsedKey, ServerChannel, Session } from 'ssh2';
+import { generateEphemeralKey } from '../../src/ssh/key.js';
 
 export interface TestSshServerOptions {
   authorizedKey: string; // '<type> <base64>' accepted for publickey auth
@@ -47,7 +48,8 @@ export interface TestSshServer {
 // `shell` echoes its input and exits 0 at EOF or when it reads "exit\r".
 export async function startTestSshServer(options: TestSshServerOptions): Promise<TestSshServer> {
   const username = options.username ?? 'ec2-user';
-  const hostKeys = options.hostKeys ?? [ssh2.utils.generateKeyPairSync('ed25519').private];
+  // From node:crypto via our encoder: ssh2's own Ed25519 generator is malformed ~1 in 256.
+  const hostKeys = options.hostKeys ?? [generateEphemeralKey('ed25519').privateKey];
   const hostKeyBlobs = hostKeys.map((k) => parse(k).getPublicSSH());
   const authorized = parse(options.authorizedKey);
   const events = new EventEmitter();

@@ -125,6 +125,15 @@ async function generate(kind: HostKeyKind, comment: string): Promise<{ private: 
   }
 }
 
+// The same guard for code that needs an Ed25519 pair at once (the serial console's
+// host key, test clients): ssh2's pair, drawn again while malformed (bounded as above).
+export function wellFormedEd25519Pair(comment?: string): { private: string; public: string } {
+  for (let attempt = 1; ; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', comment === undefined ? undefined : { comment });
+    if (ed25519BlobIsWellFormed(pair.public) || attempt >= 8) return pair;
+  }
+}
+
 // string "ssh-ed25519" (4 + 11) then string key (4 + 32): 51 bytes.
 export function ed25519BlobIsWellFormed(publicLine: string): boolean {
   const blob = Buffer.from(publicLine.trim().split(/\s+/)[1] ?? '', 'base64');
