@@ -19,6 +19,8 @@ import { openMuxFs } from '../mux/fs.js';
 import { ensurePrivateDirectory, muxDirectory, muxKey, parseDuration, socketPath } from '../mux/paths.js';
 import { stateDir } from './connect-instance.js';
 import type { SshOptions } from './ssh-args.js';
+import { awaitReady } from './await-ready.js';
+import { BACKGROUND_CHILD_ENV } from './background.js';
 import type { Verbose } from './verbose.js';
 
 export const DEFAULT_PERSIST_MS = 5 * 60_000;
@@ -26,10 +28,6 @@ export const DEFAULT_PERSIST_MS = 5 * 60_000;
 // passed by path, as on the command line).
 export const MUX_OPTIONS_ENV = 'EIC_SSH_MUX_OPTIONS';
 export const MUX_SOCKET_ENV = 'EIC_SSH_MUX_SOCKET';
-// Marks the detached copy (bin/ then gives it deps.notifyReady); same as background.ts.
-const CHILD_ENV = 'EIC_SSH_BACKGROUND_CHILD';
-// Longer than any connect: resolve, push (with retries) and the 20 s connect timeout.
-const READY_TIMEOUT_MS = 120_000;
 
 export function reuseWanted(options: SshOptions, env: Record<string, string | undefined>): boolean {
   if (options.reuse === false) return false;
@@ -90,7 +88,7 @@ async function startMasterProcess(options: SshOptions, path: string, io: Io, dep
         stdio: ['ignore', 'ignore', logFd, 'ipc'],
         env: {
           ...io.env,
-          [CHILD_ENV]: '1',
+          [BACKGROUND_CHILD_ENV]: '1',
           [MUX_OPTIONS_ENV]: JSON.stringify({ ...options, persistMs: persistMs(options, io.env) }),
           [MUX_SOCKET_ENV]: path,
         } as NodeJS.ProcessEnv,
@@ -107,31 +105,11 @@ async function startMasterProcess(options: SshOptions, path: string, io: Io, dep
       // The master removes its log when it exits; nothing to show then.
     }
   };
-  const code = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new EicError('CONNECT_TIMEOUT', `connection reuse: the master was not ready within ${READY_TIMEOUT_MS / 1000} s`, { hint: 'try again with --no-reuse' }));
-    }, READY_TIMEOUT_MS);
-    const done = () => {
-      clearTimeout(timer);
-      child.removeAllListeners();
-    };
-    child.once('message', (message: unknown) => {
-      if ((message as { ready?: boolean } | null)?.ready !== true) return;
-      done();
-      v.log(`reuse      started master pid ${child.pid} on ${path}`);
-      if (child.connected) child.disconnect();
-      child.unref();
-      resolve(0);
-    });
-    child.once('exit', (exitCode, signal) => {
-      done();
-      resolve(exitCode ?? (signal ? 255 : 0));
-    });
-    child.once('error', (error) => {
-      done();
-      reject(new EicError('LOCAL_IO', `connection reuse: cannot start the master: ${error.message}`, { cause: error }));
-    });
+  const code = await awaitReady(child, {
+    notReady: 'connection reuse: the master',
+    cannotStart: 'connection reuse: cannot start the master',
+    timeoutHint: 'try again with --no-reuse',
+    onReady: (pid) => v.log(`reuse      started master pid ${pid} on ${path}`),
   });
   relayLog();
   return code;
