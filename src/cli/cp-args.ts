@@ -23,6 +23,8 @@ export interface CopyOptions extends SshConfigOptions {
   keyType: KeyType;
   profile?: string;
   region?: string;
+  // --audit FILE: one JSON line per connection (audit.ts); undefined = the config default.
+  audit?: string;
 }
 
 // scp flags without a value that we implement. -3 (relay remote→remote through here)
@@ -47,7 +49,7 @@ const UNSUPPORTED: Record<string, string> = {
   '4': 'forcing IPv4 (-4) is not supported by eic-scp',
   '6': 'IPv6 (-6) is not supported by eic-scp',
 };
-const LONG_VALUE_OPTIONS = new Set(['via', 'key-type', 'profile', 'region']);
+const LONG_VALUE_OPTIONS = new Set(['via', 'key-type', 'profile', 'region', 'audit']);
 const ROUTES: ReadonlySet<string> = new Set<RouteName | 'auto'>(['auto', 'direct', 'eice', 'ssm']);
 
 export function parseCopyArgs(argv: string[]): CopyOptions {
@@ -130,6 +132,10 @@ function applyLong(options: Omit<CopyOptions, 'sources' | 'destination'>, name: 
       return;
     case 'region':
       options.region = value;
+      return;
+    case 'audit':
+      if (value === '') throw new UsageError('--audit needs a file', 'for example: --audit ~/.eic-ssh/audit.jsonl');
+      options.audit = value;
       return;
   }
 }

@@ -14,7 +14,8 @@ import { endpointKey, hasGlobMagic, type Operand } from '../copy/operands.js';
 import { terminalProgress } from '../copy/progress.js';
 import { expandRemoteGlob } from '../copy/remote-glob.js';
 import { openSftp, sftpFs } from '../copy/sftp.js';
-import { connectToInstance } from './connect-instance.js';
+import { connectAudited } from './audited-connect.js';
+import { expandHome } from './connect-instance.js';
 import { reusedCopyFs } from './mux-session.js';
 import { loadUserConfig } from './user-config.js';
 import type { CopyOptions } from './cp-args.js';
@@ -34,6 +35,9 @@ export async function runCopy(options: CopyOptions, io: Io, deps: Deps): Promise
   const v = verbose(io, options.verbosity, deps.now);
   const clients: Client[] = [];
   const closers: Array<() => void> = [];
+  // One audit line per connection, with the copy's exit status (written at the end).
+  const auditFinishers: Array<(status: number) => Promise<void>> = [];
+  let status = 255;
   const endpoints = new Map<string, CopyFs>();
   const local = localFs();
   const abort = new AbortController();
@@ -55,15 +59,18 @@ export async function runCopy(options: CopyOptions, io: Io, deps: Deps): Promise
       endpoints.set(key, reused);
       return reused;
     }
-    // --host-key-source's default applies to cp too (user-config.ts).
-    const { hostKeySource } = await loadUserConfig(io.env, deps.homeDir);
-    const { client, reached } = await connectToInstance(
-      { ...options, target: operand.target, user: operand.user ?? options.user, hostKeySource },
+    // The --host-key-source and --audit defaults apply to cp too (user-config.ts).
+    const config = await loadUserConfig(io.env, deps.homeDir);
+    const auditFile = options.audit ? expandHome(options.audit, deps.homeDir) : config.audit;
+    const { client, reached, finishAudit } = await connectAudited(
+      { ...options, target: operand.target, user: operand.user ?? options.user, hostKeySource: config.hostKeySource },
+      auditFile,
       io,
       deps,
       v,
     );
     clients.push(client);
+    auditFinishers.push(finishAudit);
     const fs = sftpFs(await openSftp(client), `${reached.osUser}@${reached.instance.instanceId}`);
     endpoints.set(key, fs);
     return fs;
@@ -96,22 +103,23 @@ export async function runCopy(options: CopyOptions, io: Io, deps: Deps): Promise
 
     const destination: Location = { fs: await fsFor(options.destination), path: options.destination.path };
     const stat = await engine.probe(destination);
-    if (stat === 'failed') return 1;
+    if (stat === 'failed') return (status = 1);
     const intoDirectory = stat?.kind === 'directory';
     // Several sources, or a name ending in '/', need an existing directory (scp.c: "not a directory").
     if (!intoDirectory && (sources.length > 1 || destination.path.endsWith('/'))) {
       engine.fail(destination.path, stat ? 'Not a directory' : 'No such file or directory');
-      return 1;
+      return (status = 1);
     }
     for (const source of sources) {
       const target = intoDirectory ? posix.join(destination.path, posix.basename(source.path)) : destination.path;
       v.log(`copy       ${source.fs.label}:${source.path} -> ${destination.fs.label}:${target}`);
       await engine.copy(source, { fs: destination.fs, path: target });
     }
-    if (caught) return SIGNAL_STATUS[caught] ?? 1;
-    return engine.failures > 0 ? 1 : 0;
+    status = caught ? (SIGNAL_STATUS[caught] ?? 1) : engine.failures > 0 ? 1 : 0;
+    return status;
   } finally {
     unsubscribe();
+    for (const finish of auditFinishers) await finish(status);
     for (const client of clients) client.end();
     for (const close of closers) close();
   }

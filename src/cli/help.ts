@@ -179,6 +179,7 @@ eic-ssh options:
   --via {auto | direct | eice | ssm}   route to the instance
   --key-type {ed25519 | rsa | rsa-4096}
   --profile <name>, --region <region>  AWS profile and region
+  --audit <file>                       append one JSON line per connection (docs/trust.md)
 
 Progress:
   A meter per file (bytes, rate, ETA) on stderr when it is a terminal, unless -q.

@@ -5,8 +5,8 @@ import type { Deps } from '../deps.js';
 import { EicError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { runSession } from '../ssh/session.js';
-import { startAudit } from './audit.js';
-import { connectToInstance, expandHome } from './connect-instance.js';
+import { connectAudited } from './audited-connect.js';
+import { expandHome } from './connect-instance.js';
 import { loadUserConfig } from './user-config.js';
 import { firstByteWatch } from './first-byte.js';
 import { decidePty } from './pty-decision.js';
@@ -44,48 +44,14 @@ export async function runSsh(commandLine: SshOptions, io: Io, deps: Deps, argv?:
   // --host-key-source / --audit, else their defaults (user-config.ts).
   const config = await loadUserConfig(io.env, deps.homeDir);
   const auditFile = options.audit ? expandHome(options.audit, deps.homeDir) : config.audit;
-  let pushed: { reached: ReachedInstance; keyFingerprint: string; at: number } | undefined;
-  const connected = await connectToInstance(
-    {
-      ...options,
-      hostKeySource: options.hostKeySource ?? config.hostKeySource,
-      onReached: (r, keyFingerprint) => (pushed = { reached: r, keyFingerprint, at: deps.now() }),
-    },
-    io,
-    deps,
-    v,
-  ).catch(async (error: unknown) => {
-    // A pushed key is worth a line even when the connection then fails (e.g. a
-    // refused host key): the push is in CloudTrail either way.
-    if (auditFile && pushed) {
-      const { reached: r, keyFingerprint, at } = pushed;
-      const facts = { startedAt: at, instance: r.instance.instanceId, osUser: r.osUser, route: null, keyFingerprint, pushRequestId: r.pushRequestId() };
-      await startAudit(auditFile, facts, r.aws).finish(255, error instanceof EicError ? error.code : 'INTERNAL');
-    }
-    throw error;
-  });
+  const connected = await connectAudited({ ...options, hostKeySource: options.hostKeySource ?? config.hostKeySource }, auditFile, io, deps, v);
   const { client, reached } = connected;
-  const audit = auditFile
-    ? startAudit(
-        auditFile,
-        {
-          startedAt: deps.now(),
-          instance: reached.instance.instanceId,
-          osUser: reached.osUser,
-          route: connected.route,
-          routeId: connected.routeId,
-          keyFingerprint: connected.keyFingerprint,
-          pushRequestId: reached.pushRequestId(),
-        },
-        reached.aws,
-      )
-    : undefined;
   let status = 255;
   try {
     status = await runConnected(client, reached, options, io, deps, v);
     return status;
   } finally {
-    await audit?.finish(status);
+    await connected.finishAudit(status);
   }
 }
 

@@ -143,4 +143,42 @@ describe('--audit', () => {
     expect(result.code).toBe(0);
     expect(stsCalls()).toBe(before);
   });
+
+  it('eic-scp appends one line per connection with the copy\'s exit status', async () => {
+    const file = join(sandbox.home, 'audit', 'cp.jsonl');
+    const web1 = sandbox.instance('web-1');
+    const web2 = sandbox.instance('web-2');
+    const local = join(sandbox.home, 'audit-cp-source.txt');
+    writeFileSync(local, 'audited copy\n');
+    const pushesBefore = sandbox.world.pushedKeys.length;
+    // Unique names: the sandbox's instances share this machine's /tmp.
+    const tag = createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 8);
+    const onWeb1 = `/tmp/audit-cp-${tag}-1.txt`;
+    const onWeb2 = `/tmp/audit-cp-${tag}-2.txt`;
+    // Its own known hosts: an earlier test here re-keys an instance.
+    const env = { EIC_SSH_KNOWN_HOSTS: join(sandbox.home, `known_hosts-${tag}`) };
+
+    const up = await sandbox.run(['cp', '--audit', file, local, `${sandbox.userOf('web-1')}@web-1:${onWeb1}`], { env });
+    expect(up.code, up.stderr).toBe(0);
+    // Remote to remote: two connections, two lines.
+    const relay = await sandbox.run([
+      'cp', '--audit', file, `${sandbox.userOf('web-1')}@web-1:${onWeb1}`, `${sandbox.userOf('web-2')}@web-2:${onWeb2}`,
+    ], { env });
+    expect(relay.code, relay.stderr).toBe(0);
+    // A copy with a missing source still connects, and fails with 1.
+    const missing = await sandbox.run(['cp', '--audit', file, `${sandbox.userOf('web-1')}@web-1:/tmp/no-such-file-eic`, local], { env });
+    expect(missing.code).toBe(1);
+
+    const records = lines(file).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records.map((r) => [r.instance, r.route, r.exitStatus])).toEqual([
+      [web1.instanceId, 'direct', 0],
+      [web1.instanceId, 'direct', 0],
+      [web2.instanceId, 'direct', 0],
+      [web1.instanceId, 'direct', 1],
+    ]);
+    const pushes = sandbox.world.pushedKeys.slice(pushesBefore);
+    expect(records.map((r) => r.pushRequestId)).toEqual(pushes.map((p) => p.requestId));
+    expect(records.map((r) => r.keyFingerprint)).toEqual(pushes.map((p) => fingerprint(p.publicKey)));
+    assertNoSecrets(readFileSync(file, 'utf8'));
+  });
 });
