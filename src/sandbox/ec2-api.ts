@@ -11,7 +11,7 @@ import type { ApiCall, ApiReply, QueryService } from './http-api.js';
 import { describeInstanceConnectEndpoints } from './ec2-eice-api.js';
 import { describeImages } from './ec2-images-api.js';
 import * as net from './ec2-net-api.js';
-import { compact, dryRun, ec2ErrorReply, ec2Reply, fingerprint, makeToken, readToken } from './ec2-common.js';
+import { compact, dryRun, ec2ErrorReply, ec2Reply, pageOf } from './ec2-common.js';
 
 // Runs an action; parameter errors thrown while parsing become EC2 error documents.
 export function action(run: (params: QueryParams, call: ApiCall) => ApiReply) {
@@ -177,16 +177,12 @@ function describeInstances(p: QueryParams, call: ApiCall): ApiReply {
     .map(viewOf)
     .filter((v) => matches(v, compiled, world));
   // Lookups by id are never paged; listings page at MaxResults (or the default page size).
-  const query = fingerprint(filters);
-  const start = nextToken === undefined ? 0 : readToken(nextToken, query);
-  const size = ids.length > 0 ? views.length : (maxResults ?? world.knobs.defaultPageSize);
-  const page = views.slice(start, start + size);
-  const more = start + size < views.length;
+  const { page, next } = pageOf(views, filters, nextToken, ids.length > 0 ? views.length : (maxResults ?? world.knobs.defaultPageSize));
   return ec2Reply(
     'DescribeInstances',
     call.requestId,
     itemList('reservationSet', page, (v) => reservation(v, world)),
-    more ? leaf('nextToken', makeToken(start + size, query)) : undefined,
+    next,
   );
 }
 

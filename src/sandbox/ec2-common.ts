@@ -47,3 +47,12 @@ export function readToken(token: string, query: string): number {
   }
   throw new QueryError('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.');
 }
+
+// One page of a listing. Tokens are bound to the filters that produced them, so a
+// token replayed with other filters is refused (readToken).
+export function pageOf<T>(items: T[], filters: QueryFilter[], nextToken: string | undefined, size: number): { page: T[]; next: XmlChild | undefined } {
+  const query = fingerprint(filters);
+  const start = nextToken === undefined ? 0 : readToken(nextToken, query);
+  const more = start + size < items.length;
+  return { page: items.slice(start, start + size), next: more ? leaf('nextToken', makeToken(start + size, query)) : undefined };
+}

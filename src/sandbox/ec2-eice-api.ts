@@ -2,7 +2,7 @@
 // filters (state, vpc-id, subnet-id, instance-connect-endpoint-id, tag:*, tag-key,
 // tag-value), every state value, and MaxResults/NextToken paging.
 import type { ApiCall, ApiReply } from './http-api.js';
-import { compact, dryRun, ec2Reply, fingerprint, makeToken, readToken } from './ec2-common.js';
+import { compact, dryRun, ec2Reply, pageOf } from './ec2-common.js';
 import { globToRegExp, QueryError, type QueryParams } from './query.js';
 import type { SandboxEndpoint, World } from './world.js';
 import { itemList, leaf, el, type XmlChild } from './xml.js';
@@ -61,16 +61,12 @@ export function describeInstanceConnectEndpoints(p: QueryParams, call: ApiCall):
   const matching = [...world.endpoints.values()].filter(
     (e) => (wanted.size === 0 || wanted.has(e.endpointId)) && compiled.every((f) => f.values(e).some((v) => f.patterns.some((r) => r.test(v)))),
   );
-  const query = fingerprint(filters);
-  const start = nextToken === undefined ? 0 : readToken(nextToken, query);
-  const size = maxResults ?? 50;
-  const page = matching.slice(start, start + size);
-  const more = start + size < matching.length;
+  const { page, next } = pageOf(matching, filters, nextToken, maxResults ?? 50);
   return ec2Reply(
     'DescribeInstanceConnectEndpoints',
     call.requestId,
     itemList('instanceConnectEndpointSet', page, (e) => endpointXml(e, world)),
-    more ? leaf('nextToken', makeToken(start + size, query)) : undefined,
+    next,
   );
 }
 

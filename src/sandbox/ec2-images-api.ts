@@ -3,7 +3,7 @@
 // MaxResults/NextToken paging. An unknown well-formed id is InvalidAMIID.NotFound, a
 // malformed one InvalidAMIID.Malformed, as EC2 answers.
 import type { ApiCall, ApiReply } from './http-api.js';
-import { compact, dryRun, ec2Reply, fingerprint, makeToken, readToken } from './ec2-common.js';
+import { compact, dryRun, ec2Reply, pageOf } from './ec2-common.js';
 import { SANDBOX_IMAGES, type SandboxImage } from './images.js';
 import { globToRegExp, QueryError, type QueryParams } from './query.js';
 import { leaf, type XmlChild, itemList } from './xml.js';
@@ -61,16 +61,12 @@ export function describeImages(p: QueryParams, call: ApiCall): ApiReply {
       (owners.length === 0 || owners.some((o) => o === i.ownerId || o === i.ownerAlias || (o === 'self' && i.ownerId === call.world.accountId))) &&
       compiled.every((f) => f.values(i).some((v) => f.patterns.some((r) => r.test(v)))),
   );
-  const query = fingerprint(filters);
-  const start = nextToken === undefined ? 0 : readToken(nextToken, query);
-  const size = maxResults ?? 1000;
-  const page = matching.slice(start, start + size);
-  const more = start + size < matching.length;
+  const { page, next } = pageOf(matching, filters, nextToken, maxResults ?? 1000);
   return ec2Reply(
     'DescribeImages',
     call.requestId,
     itemList('imagesSet', page, imageXml),
-    more ? leaf('nextToken', makeToken(start + size, query)) : undefined,
+    next,
   );
 }
 
