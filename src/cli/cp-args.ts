@@ -7,8 +7,7 @@
 import { UsageError } from '../errors.js';
 import type { RouteName, Via } from '../tunnel/route.js';
 import { planOperands, type Operand } from '../copy/operands.js';
-import type { KeyType } from './ssh-args.js';
-import { parsePort } from './ssh-args.js';
+import { parseKeyType, parsePort, type KeyType } from './ssh-args.js';
 import { applySshOption, type SshConfigOptions } from './ssh-options.js';
 
 export interface CopyOptions extends SshConfigOptions {
@@ -120,13 +119,9 @@ function applyLong(options: Omit<CopyOptions, 'sources' | 'destination'>, name: 
       if (!ROUTES.has(value)) throw new UsageError(`--via must be auto, direct, eice or ssm, not '${value}'`, 'see eic-scp --help');
       options.via = value as Via;
       return;
-    case 'key-type': {
-      const v = value.toLowerCase();
-      const keyType: KeyType | undefined = v === 'ed25519' ? 'ed25519' : v === 'rsa' || v === 'rsa-2048' ? 'rsa-2048' : v === 'rsa-4096' ? 'rsa-4096' : undefined;
-      if (!keyType) throw new UsageError(`--key-type must be ed25519, rsa or rsa-4096, not '${value}'`, 'EC2 Instance Connect accepts Ed25519 and RSA keys');
-      options.keyType = keyType;
+    case 'key-type':
+      options.keyType = parseKeyType(value);
       return;
-    }
     case 'profile':
       options.profile = value;
       return;

@@ -221,7 +221,7 @@ export function parsePort(value: string, what: string): number {
   return port;
 }
 
-function parseKeyType(value: string): KeyType {
+export function parseKeyType(value: string): KeyType {
   const normalized = value.toLowerCase();
   if (normalized === 'ed25519') return 'ed25519';
   if (normalized === 'rsa' || normalized === 'rsa-2048') return 'rsa-2048';
