@@ -8,6 +8,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EC2InstanceConnectClient, SendSSHPublicKeyCommand } from '@aws-sdk/client-ec2-instance-connect';
 import { World, type SandboxPrincipal } from '../../src/sandbox/world.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/http-api.js';
+import { testInstance } from '../support/sandbox-records.js';
 
 const CAROL: SandboxPrincipal = { accessKeyId: 'AKIASANDBOXCAROL0001', secretAccessKey: 'carol-secret', arn: 'arn:aws:iam::444455556666:user/ops/carol', userId: 'AIDACAROL0001' };
 const TEMP: SandboxPrincipal = {
@@ -27,27 +28,7 @@ const clients: Array<{ destroy(): void }> = [];
 beforeEach(async () => {
   world = new World('us-east-1', '111122223333');
   world.principals.push(CAROL, TEMP);
-  world.addInstance({
-    instanceId: INSTANCE,
-    tags: {},
-    state: 'running',
-    imageId: 'ami-0fedcba9876543210',
-    platformDetails: 'Linux/UNIX',
-    instanceType: 't3.micro',
-    az: 'us-east-1a',
-    vpcId: 'vpc-0123456789abcdef0',
-    subnetId: 'subnet-0aaaaaaaaaaaaaaa1',
-    privateIp: '127.100.27.10',
-    privateDnsName: 'ip-127-100-27-10.ec2.internal',
-    hostAddress: '127.100.28.10',
-    sshPort: 22,
-    imdsPort: 8080,
-    osUsers: ['ec2-user'],
-    launchTime: new Date('2025-03-01T10:00:00.000Z'),
-    hostKeys: [],
-    metadataHttpEndpoint: 'enabled',
-    clockSkewSeconds: 0,
-  });
+  world.addInstance(testInstance({ instanceId: INSTANCE, privateIp: '127.100.27.10', hostAddress: '127.100.28.10' }));
   server = await startApiServer(world);
 });
 

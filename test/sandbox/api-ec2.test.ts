@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DescribeInstancesCommand, EC2Client, GetConsoleOutputCommand, paginateDescribeInstances, type Filter } from '@aws-sdk/client-ec2';
 import { World, type SandboxInstance } from '../../src/sandbox/world.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/http-api.js';
+import { testInstance } from '../support/sandbox-records.js';
 
 const ALICE = { accessKeyId: 'AKIASANDBOXALICE0001', secretAccessKey: 'alice-secret', arn: 'arn:aws:iam::111122223333:user/alice', userId: 'AIDAALICE0001' };
 
@@ -13,28 +14,7 @@ const OLD = 'i-0a1b2c3d4e5f60003';
 const IDLE = 'i-0a1b2c3d4e5f60004';
 
 function instance(instanceId: string, n: number, overrides: Partial<SandboxInstance> = {}): SandboxInstance {
-  return {
-    instanceId,
-    tags: {},
-    state: 'running',
-    imageId: 'ami-0fedcba9876543210',
-    platformDetails: 'Linux/UNIX',
-    instanceType: 't3.micro',
-    az: 'us-east-1a',
-    vpcId: 'vpc-0123456789abcdef0',
-    subnetId: 'subnet-0aaaaaaaaaaaaaaa1',
-    privateIp: `127.100.7.${n}`,
-    privateDnsName: `ip-127-100-7-${n}.ec2.internal`,
-    hostAddress: `127.100.8.${n}`,
-    sshPort: 22,
-    imdsPort: 8080,
-    osUsers: ['ec2-user'],
-    launchTime: new Date('2025-03-01T10:00:00.000Z'),
-    hostKeys: [],
-    metadataHttpEndpoint: 'enabled',
-    clockSkewSeconds: 0,
-    ...overrides,
-  };
+  return testInstance({ instanceId, privateIp: `127.100.7.${n}`, hostAddress: `127.100.8.${n}`, ...overrides });
 }
 
 function buildWorld(): World {

@@ -11,34 +11,21 @@ import {
 } from '@aws-sdk/client-ec2-instance-connect';
 import { World, type SandboxInstance } from '../../src/sandbox/world.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/http-api.js';
+import { testInstance } from '../support/sandbox-records.js';
 
 const BOB = { accessKeyId: 'AKIASANDBOXBOB000001', secretAccessKey: 'bob-secret', arn: 'arn:aws:iam::111122223333:user/bob', userId: 'AIDABOB0001' };
 const RUNNING = 'i-0c0ffee0000000001';
 const STOPPED = 'i-0c0ffee0000000002';
 
 function instance(instanceId: string, n: number, overrides: Partial<SandboxInstance> = {}): SandboxInstance {
-  return {
+  return testInstance({
     instanceId,
     tags: { Name: `host-${n}` },
-    state: 'running',
-    imageId: 'ami-0fedcba9876543210',
-    platformDetails: 'Linux/UNIX',
-    instanceType: 't3.micro',
     az: 'us-east-1c',
-    vpcId: 'vpc-0123456789abcdef0',
-    subnetId: 'subnet-0aaaaaaaaaaaaaaa1',
     privateIp: `127.100.17.${n}`,
-    privateDnsName: `ip-127-100-17-${n}.ec2.internal`,
     hostAddress: `127.100.18.${n}`,
-    sshPort: 22,
-    imdsPort: 8080,
-    osUsers: ['ec2-user'],
-    launchTime: new Date('2025-03-01T10:00:00.000Z'),
-    hostKeys: [],
-    metadataHttpEndpoint: 'enabled',
-    clockSkewSeconds: 0,
     ...overrides,
-  };
+  });
 }
 
 // OpenSSH public-key lines built from node:crypto keys (SSH wire format, RFC 4253 §6.6).

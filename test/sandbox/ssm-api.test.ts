@@ -11,34 +11,20 @@ import {
 } from '@aws-sdk/client-ssm';
 import { World, type SandboxInstance, type SsmManagedInfo } from '../../src/sandbox/world.js';
 import { startApiServer, type ApiServer } from '../../src/sandbox/http-api.js';
+import { testInstance } from '../support/sandbox-records.js';
 
 const BOB = { accessKeyId: 'AKIASANDBOXBOB000001', secretAccessKey: 'bob-secret', arn: 'arn:aws:iam::111122223333:user/bob', userId: 'AIDABOB0001' };
 const ONLINE: SsmManagedInfo = { pingStatus: 'Online', agentVersion: '3.3.1000.0', platformType: 'Linux', platformName: 'Amazon Linux', platformVersion: '2023' };
 
 function instance(n: number, overrides: Partial<SandboxInstance> = {}): SandboxInstance {
-  return {
+  return testInstance({
     instanceId: `i-0c0ffee000000000${n}`,
     tags: { Name: `host-${n}` },
-    state: 'running',
-    imageId: 'ami-0fedcba9876543210',
-    platformDetails: 'Linux/UNIX',
-    instanceType: 't3.micro',
-    az: 'us-east-1a',
-    vpcId: 'vpc-0123456789abcdef0',
-    subnetId: 'subnet-0aaaaaaaaaaaaaaa1',
     privateIp: `127.100.17.${n}`,
-    privateDnsName: `ip-127-100-17-${n}.ec2.internal`,
     hostAddress: `127.100.18.${n}`,
-    sshPort: 22,
-    imdsPort: 8080,
-    osUsers: ['ec2-user'],
-    launchTime: new Date('2025-03-01T10:00:00.000Z'),
-    hostKeys: [],
-    metadataHttpEndpoint: 'enabled',
-    clockSkewSeconds: 0,
     ssm: ONLINE,
     ...overrides,
-  };
+  });
 }
 
 let world: World;
