@@ -1,6 +1,7 @@
 // `eic-ssh serial`: SendSerialConsoleSSHPublicKey (SerialPort 0) then the serial console
 // endpoint as <instance-id>.port0, with the endpoint's host key checked against the
-// published fingerprints; each serial-console error name gets its own clear message.
+// published fingerprints (AWS's table, or EIC_SSH_SERIAL_HOST_KEYS as the sandbox
+// sets); each serial-console error name gets its own clear message.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openSerialSessions, serialKnobs } from '../../src/sandbox/serial-console.js';
 import { runInPty } from '../support/pty-run.js';
@@ -33,9 +34,24 @@ describe('eic-ssh serial', () => {
     expect(wrong.code).toBe(255);
     expect(wrong.stderr).toMatch(/eic-ssh: the serial console endpoint 127\.0\.0\.1 presented host key SHA256:\S+, which is not a published one/);
     expect(wrong.stderr).toMatch(/hint: check EIC_SSH_SERIAL_HOST_KEYS/);
-    const none = await sandbox.run(['serial', 'web-1'], { stdin: '', env: { EIC_SSH_SERIAL_HOST_KEYS: '' } });
+    // Without the variable, AWS's published fingerprint for the sandbox's Region
+    // (us-east-1) is the list: the sandbox endpoint's own key is not it, so it is refused.
+    const published = await sandbox.run(['serial', 'web-1'], { stdin: '', env: { EIC_SSH_SERIAL_HOST_KEYS: '' } });
+    expect(published.code).toBe(255);
+    expect(published.stderr).toMatch(/eic-ssh: the serial console endpoint 127\.0\.0\.1 presented host key SHA256:\S+, which is not a published one/);
+    expect(published.stderr).toContain('hint: AWS publishes SHA256:dXwn5ma/xadVMeBZGEru5l2gx+yI5LDiJaLUcz0FMmw for us-east-1');
+    // A Region the table does not know, without the variable: refused before any push.
+    sandbox.world.calls.length = 0;
+    const none = await sandbox.run(['serial', '--region', 'zz-nowhere-1', 'web-1'], { stdin: '', env: { EIC_SSH_SERIAL_HOST_KEYS: '' } });
     expect(none.code).toBe(255);
-    expect(none.stderr).toMatch(/no published host key fingerprints known for the serial console endpoint 127\.0\.0\.1/);
+    expect(none.stderr).toMatch(/no published host key fingerprints known for the serial console endpoint 127\.0\.0\.1 \(region zz-nowhere-1\)/);
+    expect(none.stderr).toMatch(/hint: set EIC_SSH_SERIAL_HOST_KEYS/);
+    expect(sandbox.world.operations()).not.toContain('SendSerialConsoleSSHPublicKey');
+    // A malformed entry is a usage error, also before any push.
+    const malformed = await sandbox.run(['serial', 'web-1'], { stdin: '', env: { EIC_SSH_SERIAL_HOST_KEYS: 'MD5:00:11' } });
+    expect(malformed.code).toBe(255);
+    expect(malformed.stderr).toMatch(/EIC_SSH_SERIAL_HOST_KEYS entry 'MD5:00:11' is not a SHA256 fingerprint/);
+    expect(sandbox.world.operations()).not.toContain('SendSerialConsoleSSHPublicKey');
   });
 
   it.each([
