@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   try {
     const instance = sandbox.instance('bench');
     const user = instance.osUsers[0];
-    const env = { ...process.env, ...sandbox.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+    // EIC_SSH_REUSE=0: every section measures fresh connections (cold time to command,
+    // each route, copies, fan-out), except the reuse section, whose --reuse overrides it.
+    const env = { ...process.env, ...sandbox.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', EIC_SSH_REUSE: '0' };
     const eic = [process.execPath, CLI, `${user}@bench`, 'true'];
     const eicVerbose = [process.execPath, CLI, '-v', `${user}@bench`, 'true'];
     const openssh = [

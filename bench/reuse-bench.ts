@@ -11,6 +11,7 @@ import type { Sandbox } from '../src/sandbox/sandbox.js';
 import { median, ok, timed } from './measure.js';
 
 const SAMPLES = Number(process.env.BENCH_REUSE_SAMPLES ?? 11);
+const FIRST_SAMPLES = Number(process.env.BENCH_REUSE_FIRST_SAMPLES ?? 5);
 const CLI = fileURLToPath(new URL('../cli/eic-ssh.js', import.meta.url));
 
 export async function reuseBench(sandbox: Sandbox, keyPath: string, knownHosts: string, env: NodeJS.ProcessEnv): Promise<string[]> {
@@ -28,7 +29,20 @@ export async function reuseBench(sandbox: Sandbox, keyPath: string, knownHosts: 
   const ssh = [...sshBase, `${user}@${instance.publicIp}`, 'true'];
   const eicTimes: number[] = [];
   const sshTimes: number[] = [];
+  // The price of reuse being on by default: the first invocation starts the master (one
+  // more process) before its session, against the same invocation with --no-reuse.
+  const firstTimes: number[] = [];
+  const directTimes: number[] = [];
+  const stopMasters = () => timed([process.execPath, CLI, 'reuse', '--stop'], eicEnv);
+  const first = [process.execPath, CLI, `${user}@bench`, 'true'];
+  const direct = [process.execPath, CLI, '--no-reuse', `${user}@bench`, 'true'];
   try {
+    for (let i = 0; i < FIRST_SAMPLES; i++) {
+      await stopMasters();
+      firstTimes.push(ok(await timed(first, { ...eicEnv, EIC_SSH_REUSE: '1' }), 'eic-ssh starting a master').ms);
+      directTimes.push(ok(await timed(direct, eicEnv), 'eic-ssh --no-reuse').ms);
+    }
+    await stopMasters();
     ok(await timed(eic, eicEnv), 'eic-ssh --reuse (starting the master)');
     ok(await timed(ssh, env), 'ssh ControlMaster (starting the master)');
     for (let i = 0; i < SAMPLES; i++) {
@@ -49,6 +63,12 @@ export async function reuseBench(sandbox: Sandbox, keyPath: string, knownHosts: 
     '| measure | eic-ssh --reuse | OpenSSH ControlMaster | ratio (eic-ssh / OpenSSH) |',
     '|---|---:|---:|---:|',
     `| \`true\` on a fresh process through an existing master | ${e} ms | ${s} ms | ${(e / s).toFixed(2)}× |`,
+    '',
+    `The first invocation with reuse on (it starts the master), against the same with --no-reuse, ${FIRST_SAMPLES} samples each, medians`,
+    '',
+    '| measure | first invocation, starting a master | --no-reuse | ratio |',
+    '|---|---:|---:|---:|',
+    `| \`true\` | ${median(firstTimes)} ms | ${median(directTimes)} ms | ${(median(firstTimes) / median(directTimes)).toFixed(2)}× |`,
   ];
 }
 

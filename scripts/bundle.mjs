@@ -3,7 +3,12 @@
 // split (AWS clients and the ssh command load only when used), and the sandbox stays
 // outside the bundle (dist/src/sandbox, built by tsc) because it ships files beside
 // its modules (the AuthorizedKeysCommand program).
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+// Chunk names are content hashes: without a clean start, every build would leave the
+// previous build's chunks behind (and ship them).
+rmSync('dist/cli', { recursive: true, force: true });
 
 await build({
   entryPoints: { 'eic-ssh': 'bin/eic-ssh.ts', 'eic-scp': 'bin/eic-scp.ts' },

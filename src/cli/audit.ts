@@ -6,6 +6,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Aws } from '../aws/aws.js';
 import { EicError } from '../errors.js';
+import type { ConnectionFacts } from '../mux/protocol.js';
 import type { RouteName } from '../tunnel/route.js';
 
 export interface AuditRecord {
@@ -21,6 +22,12 @@ export interface AuditRecord {
   exitStatus: number;
   // Only when eic-ssh failed after the push: its error code (e.g. HOST_KEY_CHANGED).
   error?: string;
+  // Only for a session through a connection-reuse master: whether the master was
+  // already running (false: this invocation started it), and when it connected. The
+  // push request id and key are the master's (its push is the one in CloudTrail);
+  // time is when this session started.
+  reused?: boolean;
+  connectedAt?: string;
 }
 
 export interface AuditFacts {
@@ -79,4 +86,16 @@ export function startAudit(
 ): { finish(exitStatus: number, error?: string): Promise<void> } {
   const caller = callerArn(aws);
   return { finish: async (exitStatus, error) => appendAuditLine(file, auditRecord(facts, await caller, exitStatus, error)) };
+}
+
+// The line for a session through a connection-reuse master (mux-session.ts): the
+// master's connection facts (its OPENED frame), this session's start and exit status.
+export function reusedAuditRecord(
+  facts: ConnectionFacts,
+  session: { startedAt: number; startedMaster: boolean },
+  caller: string | null,
+  exitStatus: number,
+): AuditRecord {
+  const record = auditRecord({ ...facts, startedAt: session.startedAt }, caller, exitStatus);
+  return { ...record, reused: !session.startedMaster, connectedAt: new Date(facts.connectedAt).toISOString() };
 }

@@ -2,7 +2,6 @@
 // itself (ssh, cp): make or load the key, reach the instance, verify its host key by
 // instance id, authenticate within the key's 60-second window, and push once more
 // if authentication fails after that window.
-import { join } from 'node:path';
 import type { Client } from 'ssh2';
 import type { Deps } from '../deps.js';
 import { EicError } from '../errors.js';
@@ -15,6 +14,7 @@ import type { RouteName } from '../tunnel/route.js';
 import { noConsoleKeysNotice, pinFromConsole, pinnedNotice, type HostKeySource } from './host-key-pin.js';
 import { reachInstance, type ReachedInstance, type ReachOptions } from './reach-instance.js';
 import type { Verbose } from './verbose.js';
+import { expandHome, knownHostsPath } from './state-dir.js';
 
 // A pushed key authenticates for 60 s (eice.md §3.1). Past this age an auth failure
 // is most likely an expired key, worth one fresh push.
@@ -110,20 +110,3 @@ async function makeKey(options: ConnectOptions, deps: Deps): Promise<EphemeralKe
   return generateEphemeralKey('rsa', options.keyType === 'rsa-4096' ? 4096 : 2048);
 }
 
-export function knownHostsPath(
-  options: { userKnownHostsFile?: string },
-  env: Record<string, string | undefined>,
-  homeDir: string,
-): string {
-  if (options.userKnownHostsFile) return expandHome(options.userKnownHostsFile, homeDir);
-  if (env.EIC_SSH_KNOWN_HOSTS) return expandHome(env.EIC_SSH_KNOWN_HOSTS, homeDir);
-  return join(stateDir(env, homeDir), 'known_hosts');
-}
-
-export function stateDir(env: Record<string, string | undefined>, homeDir: string): string {
-  return env.EIC_SSH_HOME ? expandHome(env.EIC_SSH_HOME, homeDir) : join(homeDir, '.eic-ssh');
-}
-
-export function expandHome(path: string, homeDir: string): string {
-  return path === '~' ? homeDir : path.startsWith('~/') ? join(homeDir, path.slice(2)) : path;
-}

@@ -21,6 +21,7 @@ describe('parseCopyArgs (scp(1) grammar)', () => {
     [['-oUser=ubuntu'], { user: 'ubuntu' }],
     [['-3', '-B', '-s', '-T'], { recursive: false }],
     [['--via', 'ssm', '--key-type=rsa', '--profile', 'p', '--region=eu-west-1'], { via: 'ssm', keyType: 'rsa-2048', profile: 'p', region: 'eu-west-1' }],
+    [['--no-reuse'], { reuse: false }],
   ])('%j', (flags, expected) => {
     expect(parseCopyArgs([...flags, 'a', 'web-1:'])).toMatchObject(expected);
   });
@@ -34,6 +35,7 @@ describe('parseCopyArgs (scp(1) grammar)', () => {
 
   it('a flag without its value', () => {
     expect(() => parseCopyArgs(['-r', '-P'])).toThrow(/-P needs a value/);
+    expect(() => parseCopyArgs(['--no-reuse=1', 'a', 'web-1:'])).toThrow(/unknown option --no-reuse/);
   });
 
   it.each([

@@ -24,6 +24,8 @@ export interface CopyOptions extends SshConfigOptions {
   region?: string;
   // --audit FILE: one JSON line per connection (audit.ts); undefined = the config default.
   audit?: string;
+  // --no-reuse: never copy through a live connection-reuse master (mux-session.ts).
+  reuse?: boolean;
 }
 
 // scp flags without a value that we implement. -3 (relay remote→remote through here)
@@ -72,6 +74,10 @@ export function parseCopyArgs(argv: string[]): CopyOptions {
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      if (name === 'no-reuse' && eq < 0) {
+        options.reuse = false;
+        continue;
+      }
       if (!LONG_VALUE_OPTIONS.has(name)) throw new UsageError(`unknown option --${name}`, 'see eic-scp --help');
       const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
       if (value === undefined) throw new UsageError(`option --${name} needs a value`, 'see eic-scp --help');

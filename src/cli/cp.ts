@@ -15,7 +15,7 @@ import { terminalProgress } from '../copy/progress.js';
 import { expandRemoteGlob } from '../copy/remote-glob.js';
 import { openSftp, sftpFs } from '../copy/sftp.js';
 import { connectAudited } from './audited-connect.js';
-import { expandHome } from './connect-instance.js';
+import { expandHome } from './state-dir.js';
 import { reusedCopyFs } from './mux-session.js';
 import { loadUserConfig } from './user-config.js';
 import type { CopyOptions } from './cp-args.js';
@@ -52,15 +52,15 @@ export async function runCopy(options: CopyOptions, io: Io, deps: Deps): Promise
     const key = endpointKey(operand, options.user);
     const known = endpoints.get(key);
     if (known) return known;
-    // A live connection-reuse master for this endpoint, if reuse is on (mux-session.ts).
-    const reused = await reusedCopyFs({ ...options, target: operand.target, user: operand.user ?? options.user }, io, deps, v);
+    // The --host-key-source, --audit and Reuse defaults apply to cp too (user-config.ts).
+    const config = await loadUserConfig(io.env, deps.homeDir);
+    // A live connection-reuse master for this endpoint, unless reuse is off (mux-session.ts).
+    const reused = await reusedCopyFs({ ...options, target: operand.target, user: operand.user ?? options.user }, io, deps, v, config);
     if (reused) {
       closers.push(() => reused.end());
       endpoints.set(key, reused);
       return reused;
     }
-    // The --host-key-source and --audit defaults apply to cp too (user-config.ts).
-    const config = await loadUserConfig(io.env, deps.homeDir);
     const auditFile = options.audit ? expandHome(options.audit, deps.homeDir) : config.audit;
     const { client, reached, finishAudit } = await connectAudited(
       { ...options, target: operand.target, user: operand.user ?? options.user, hostKeySource: config.hostKeySource },

@@ -82,9 +82,11 @@ eic-ssh options:
   --reuse, --no-reuse          keep the connection in a background master for
                                later invocations to the same target (no key
                                push, no SSH handshake), like ssh's ControlMaster;
-                               off by default, or $EIC_SSH_REUSE=1
+                               on by default; --no-reuse, EIC_SSH_REUSE=0 or
+                               'Reuse no' in ~/.eic-ssh/config turn it off
   --persist <time>             how long an idle master lives (30s, 10m, 1h;
-                               default: $EIC_SSH_PERSIST or 5m); implies --reuse
+                               default: $EIC_SSH_PERSIST, the config's Persist,
+                               or 5m); implies --reuse
   --host-key-source {console | tofu}
                                console: pin the host keys the instance printed to
                                its console (GetConsoleOutput), refusing any other;
@@ -116,10 +118,10 @@ Environment:
   EIC_SSH_HOME          eic-ssh's state directory (default: ~/.eic-ssh)
   EIC_SSH_HOST_KEY_SOURCE  console or tofu (overrides the config file)
   EIC_SSH_AUDIT         audit file (overrides the config file)
-  EIC_SSH_SERIAL_HOST_KEYS  SHA256 fingerprints (comma-separated) the serial
-                        console endpoint may present (eic-ssh serial)
-  EIC_SSH_SERIAL_ENDPOINT  host:port instead of serial-console.ec2-instance-connect.<region>.aws:22
-  EIC_SSH_REUSE         1 to reuse connections by default (see --reuse)
+  EIC_SSH_SERIAL_HOST_KEYS  SHA256 fingerprints (comma-separated) the serial console
+                        endpoint may present, instead of AWS's published ones (eic-ssh serial)
+  EIC_SSH_SERIAL_ENDPOINT  host:port instead of the Region's published serial console endpoint:22
+  EIC_SSH_REUSE         0 to turn connection reuse off, 1 on (see --reuse)
   EIC_SSH_PERSIST       default idle time of a reuse master (see --persist)
   EIC_SSH_EICE_ENDPOINT_URL  wss://host[:port] to reach instead of the endpoint's
                         DNS name on 443 (the signed Host follows it)
@@ -180,14 +182,16 @@ eic-ssh options:
   --key-type {ed25519 | rsa | rsa-4096}
   --profile <name>, --region <region>  AWS profile and region
   --audit <file>                       append one JSON line per connection (docs/trust.md)
+  --no-reuse                           never copy through a connection-reuse master
 
 Progress:
   A meter per file (bytes, rate, ETA) on stderr when it is a terminal, unless -q.
 
 Connection reuse:
-  With EIC_SSH_REUSE=1, a copy goes through the live master that eic-ssh --reuse
-  keeps for the same [user@]target (no key push, no SSH handshake); without one it
-  connects by itself (cp never starts a master). See eic-ssh help reuse.
+  A copy goes through the live master that eic-ssh keeps for the same
+  [user@]target (no key push, no SSH handshake); without one it connects by itself
+  (cp never starts a master). --no-reuse or EIC_SSH_REUSE=0: always by itself.
+  See eic-ssh help reuse.
 
 Exit status:
   0 when every file was copied; 1 when some file failed (each is reported as

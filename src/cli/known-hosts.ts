@@ -9,7 +9,7 @@ import type { Io } from '../io.js';
 import { fingerprintOfPublicKey } from '../ssh/key.js';
 import { KnownHostsFile } from '../ssh/known-hosts.js';
 import { parseWithCommander } from './commander-parse.js';
-import { knownHostsPath } from './connect-instance.js';
+import { knownHostsPath } from './state-dir.js';
 import { pinFromConsole } from './host-key-pin.js';
 
 export interface KnownHostsOptions {

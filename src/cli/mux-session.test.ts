@@ -1,18 +1,32 @@
 // When an `eic-ssh` invocation uses connection reuse: the flags, the environment
 // default, and the cases that always keep their own connection.
 import { describe, expect, it } from 'vitest';
-import { persistMs, reuseWanted, DEFAULT_PERSIST_MS } from './mux-session.js';
+import { persistMs, reuseFromEnv, reuseWanted, DEFAULT_PERSIST_MS, type ReuseDefaults } from './mux-session.js';
 import { parseSshArgs } from './ssh-args.js';
 
-const wanted = (argv: string[], env: Record<string, string> = {}) => reuseWanted(parseSshArgs(argv), env);
+const wanted = (argv: string[], env: Record<string, string> = {}, defaults: ReuseDefaults = {}) => reuseWanted(parseSshArgs(argv), env, defaults);
 
 describe('reuseWanted', () => {
-  it('is off by default and on with --reuse, --persist or EIC_SSH_REUSE=1', () => {
-    expect(wanted(['web-1', 'true'])).toBe(false);
-    expect(wanted(['--reuse', 'web-1', 'true'])).toBe(true);
-    expect(wanted(['--persist', '10m', 'web-1'])).toBe(true);
-    expect(wanted(['web-1'], { EIC_SSH_REUSE: '1' })).toBe(true);
+  it('is on by default; --no-reuse, EIC_SSH_REUSE=0 or the config Reuse no turn it off', () => {
+    expect(wanted(['web-1', 'true'])).toBe(true);
+    expect(wanted(['--no-reuse', 'web-1', 'true'])).toBe(false);
     expect(wanted(['web-1'], { EIC_SSH_REUSE: '0' })).toBe(false);
+    expect(wanted(['web-1'], { EIC_SSH_REUSE: 'off' })).toBe(false);
+    expect(wanted(['web-1'], {}, { reuse: false })).toBe(false);
+  });
+
+  it('the environment beats the config file; --reuse and --persist beat both', () => {
+    expect(wanted(['web-1'], { EIC_SSH_REUSE: 'yes' }, { reuse: false })).toBe(true);
+    expect(wanted(['web-1'], { EIC_SSH_REUSE: '' }, { reuse: false })).toBe(false);
+    expect(wanted(['--reuse', 'web-1'], { EIC_SSH_REUSE: '0' }, { reuse: false })).toBe(true);
+    expect(wanted(['--persist', '10m', 'web-1'], { EIC_SSH_REUSE: '0' })).toBe(true);
+  });
+
+  it('a value of EIC_SSH_REUSE that is neither yes nor no is an error, not a guess', () => {
+    expect(reuseFromEnv({ EIC_SSH_REUSE: 'TRUE' })).toBe(true);
+    expect(reuseFromEnv({ EIC_SSH_REUSE: ' 0 ' })).toBe(false);
+    expect(reuseFromEnv({})).toBeUndefined();
+    expect(() => reuseFromEnv({ EIC_SSH_REUSE: 'sometimes' })).toThrow(/EIC_SSH_REUSE='sometimes' is not yes or no/);
   });
 
   it('--no-reuse wins over the environment and the last of --reuse/--no-reuse wins', () => {
@@ -29,9 +43,10 @@ describe('reuseWanted', () => {
 });
 
 describe('persistMs', () => {
-  it('takes --persist, else EIC_SSH_PERSIST, else 5 minutes', () => {
+  it('takes --persist, else EIC_SSH_PERSIST, else the config Persist, else 5 minutes', () => {
     expect(persistMs(parseSshArgs(['--persist=30s', 'web-1']), { EIC_SSH_PERSIST: '1h' })).toBe(30_000);
-    expect(persistMs(parseSshArgs(['web-1']), { EIC_SSH_PERSIST: '1h' })).toBe(3_600_000);
+    expect(persistMs(parseSshArgs(['web-1']), { EIC_SSH_PERSIST: '1h' }, { persistMs: 60_000 })).toBe(3_600_000);
+    expect(persistMs(parseSshArgs(['web-1']), {}, { persistMs: 60_000 })).toBe(60_000);
     expect(persistMs(parseSshArgs(['web-1']), {})).toBe(DEFAULT_PERSIST_MS);
     expect(() => persistMs(parseSshArgs(['web-1']), { EIC_SSH_PERSIST: 'soon' })).toThrow(/EIC_SSH_PERSIST: 'soon' is not a duration/);
   });

@@ -4,20 +4,22 @@
 // of eic-ssh (`eic-ssh reuse --master`, reuse.ts) that connects once and then serves
 // every later invocation until it has been idle for the persist time.
 //
-// Reuse is OFF by default (like ssh's ControlMaster): --reuse, --persist TIME or
-// EIC_SSH_REUSE=1 turn it on, --no-reuse turns it off again. Why not on by default:
-// a detached process outliving the command surprises scripts and CI jobs, and
-// embedders calling main() in-process cannot start one at all.
+// Reuse is ON by default (as `ControlMaster auto` + `ControlPersist 5m` would be):
+// the first session to a target pays for the key push and the handshake once, the
+// next ones within the idle time start in milliseconds. It is turned off by
+// --no-reuse, EIC_SSH_REUSE=0, or `Reuse no` in the user config (user-config.ts) —
+// scripts and CI jobs that must not leave a process behind say so. Embedders calling
+// main() in-process (no deps.selfCommand) use a live master but never start one.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import type { Deps } from '../deps.js';
-import { EicError } from '../errors.js';
+import { EicError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { CopyFs } from '../copy/file-system.js';
 import { connectMaster, MuxConnection } from '../mux/client.js';
 import { openMuxFs } from '../mux/fs.js';
 import { ensurePrivateDirectory, muxDirectory, muxKey, parseDuration, socketPath } from '../mux/paths.js';
-import { stateDir } from './connect-instance.js';
+import { stateDir } from './state-dir.js';
 import type { SshOptions } from './ssh-args.js';
 import { awaitReady } from './await-ready.js';
 import { BACKGROUND_CHILD_ENV } from './background.js';
@@ -29,18 +31,35 @@ export const DEFAULT_PERSIST_MS = 5 * 60_000;
 export const MUX_OPTIONS_ENV = 'EIC_SSH_MUX_OPTIONS';
 export const MUX_SOCKET_ENV = 'EIC_SSH_MUX_SOCKET';
 
-export function reuseWanted(options: SshOptions, env: Record<string, string | undefined>): boolean {
+// The defaults below the command line: EIC_SSH_REUSE, then the user config's Reuse.
+export interface ReuseDefaults {
+  reuse?: boolean;
+  persistMs?: number;
+}
+
+export function reuseWanted(options: SshOptions, env: Record<string, string | undefined>, defaults: ReuseDefaults = {}): boolean {
   if (options.reuse === false) return false;
   // Sessions only: forwards, -N and -f keep their own connection.
   if (options.noCommand || options.background) return false;
   if (options.localForwards.length + options.remoteForwards.length + options.dynamicForwards.length > 0) return false;
   if (options.reuse === true || options.persistMs !== undefined) return true;
-  return /^(1|yes|true)$/i.test(env.EIC_SSH_REUSE ?? '');
+  return reuseFromEnv(env) ?? defaults.reuse ?? true;
 }
 
-export function persistMs(options: SshOptions, env: Record<string, string | undefined>): number {
+// EIC_SSH_REUSE: 1/yes/true/on or 0/no/false/off; unset is undefined; anything else
+// is a mistake worth saying (a typo must not silently leave masters behind).
+export function reuseFromEnv(env: Record<string, string | undefined>): boolean | undefined {
+  const value = env.EIC_SSH_REUSE?.trim();
+  if (value === undefined || value === '') return undefined;
+  if (/^(1|yes|true|on)$/i.test(value)) return true;
+  if (/^(0|no|false|off)$/i.test(value)) return false;
+  throw new UsageError(`EIC_SSH_REUSE='${value}' is not yes or no`, 'EIC_SSH_REUSE=0 turns connection reuse off, 1 turns it on');
+}
+
+export function persistMs(options: SshOptions, env: Record<string, string | undefined>, defaults: ReuseDefaults = {}): number {
   if (options.persistMs !== undefined) return options.persistMs;
-  return env.EIC_SSH_PERSIST ? parseDuration(env.EIC_SSH_PERSIST, 'EIC_SSH_PERSIST') : DEFAULT_PERSIST_MS;
+  if (env.EIC_SSH_PERSIST) return parseDuration(env.EIC_SSH_PERSIST, 'EIC_SSH_PERSIST');
+  return defaults.persistMs ?? DEFAULT_PERSIST_MS;
 }
 
 export function muxSocketFor(options: SshOptions, io: Io, deps: Deps): { directory: string; path: string } {
@@ -51,26 +70,39 @@ export function muxSocketFor(options: SshOptions, io: Io, deps: Deps): { directo
 }
 
 // The open session through a master, or undefined when no master can be used
-// (none alive and none can be started in-process): then connect as usual.
+// (none alive and none can be started in-process): then connect as usual. When reuse
+// is only on by default, a state directory that cannot hold a socket (a path too
+// long for one, a directory of another user) means "connect as usual", said with -v;
+// when --reuse or --persist asked for it, it is an error.
 export async function connectReused(
   options: SshOptions,
   io: Io,
   deps: Deps,
   v: Verbose,
-): Promise<{ connection: MuxConnection } | { exitCode: number } | undefined> {
-  const { directory, path } = muxSocketFor(options, io, deps);
-  await ensurePrivateDirectory(directory);
+  defaults: ReuseDefaults = {},
+): Promise<{ connection: MuxConnection; startedMaster: boolean } | { exitCode: number } | undefined> {
+  let directory: string;
+  let path: string;
+  try {
+    ({ directory, path } = muxSocketFor(options, io, deps));
+    await ensurePrivateDirectory(directory);
+  } catch (error) {
+    const asked = options.reuse === true || options.persistMs !== undefined || reuseFromEnv(io.env) === true;
+    if (asked || !(error instanceof EicError)) throw error;
+    v.log(`reuse      off: ${error.message}`);
+    return undefined;
+  }
   let socket = await connectMaster(path);
   if (socket) {
     v.log(`reuse      ${path}`);
-    return { connection: new MuxConnection(socket) };
+    return { connection: new MuxConnection(socket), startedMaster: false };
   }
   if (!deps.selfCommand || deps.selfCommand.length === 0) return undefined;
-  const started = await startMasterProcess(options, path, io, deps, v);
+  const started = await startMasterProcess({ ...options, persistMs: persistMs(options, io.env, defaults) }, path, io, deps, v);
   if (started !== 0) return { exitCode: started };
   socket = await connectMaster(path);
   if (!socket) throw new EicError('CONNECT', 'connection reuse: the new master is not answering on its socket', { hint: 'try again with --no-reuse' });
-  return { connection: new MuxConnection(socket) };
+  return { connection: new MuxConnection(socket), startedMaster: true };
 }
 
 // Starts `eic-ssh reuse --master` detached, with its stderr in a private log file,
@@ -89,7 +121,7 @@ async function startMasterProcess(options: SshOptions, path: string, io: Io, dep
         env: {
           ...io.env,
           [BACKGROUND_CHILD_ENV]: '1',
-          [MUX_OPTIONS_ENV]: JSON.stringify({ ...options, persistMs: persistMs(options, io.env) }),
+          [MUX_OPTIONS_ENV]: JSON.stringify(options),
           [MUX_SOCKET_ENV]: path,
         } as NodeJS.ProcessEnv,
       });
@@ -119,18 +151,28 @@ export function masterLogPath(socket: string): string {
   return socket.replace(/\.sock$/, '.log');
 }
 
-// eic-scp / eic-ssh cp: an SFTP session through a LIVE master of the same target, when
-// reuse is on (EIC_SSH_REUSE=1; cp has no --reuse flag). cp never starts a master.
+// eic-scp / eic-ssh cp: an SFTP session through a LIVE master of the same target,
+// unless reuse is off (cp's --no-reuse, EIC_SSH_REUSE=0, `Reuse no`). cp never
+// starts a master: a copy is one connection, and scp has no ControlPersist of its own.
 export async function reusedCopyFs(
-  endpoint: { target: string; user?: string; port?: number; via: string; profile?: string; region?: string; identityFile?: string },
+  endpoint: { target: string; user?: string; port?: number; via: string; profile?: string; region?: string; identityFile?: string; reuse?: boolean },
   io: Io,
   deps: Deps,
   v: Verbose,
+  defaults: ReuseDefaults = {},
 ): Promise<(CopyFs & { end(): void }) | undefined> {
-  if (!/^(1|yes|true)$/i.test(io.env.EIC_SSH_REUSE ?? '')) return undefined;
+  if (endpoint.reuse === false || (reuseFromEnv(io.env) ?? defaults.reuse) === false) return undefined;
   const directory = muxDirectory(stateDir(io.env, deps.homeDir));
-  const path = socketPath(directory, muxKey(endpoint, io.env));
-  await ensurePrivateDirectory(directory);
+  let path: string;
+  try {
+    path = socketPath(directory, muxKey(endpoint, io.env));
+    await ensurePrivateDirectory(directory);
+  } catch (error) {
+    // No master can live there (a path too long for a socket, a directory not ours).
+    if (!(error instanceof EicError)) throw error;
+    v.log(`reuse      off: ${error.message}`);
+    return undefined;
+  }
   const socket = await connectMaster(path);
   if (!socket) return undefined;
   v.log(`reuse      ${path}`);

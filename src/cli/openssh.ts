@@ -15,7 +15,7 @@ import { generateEphemeralKey } from '../ssh/key.js';
 import { KnownHostsFile } from '../ssh/known-hosts.js';
 import { startMemoryAgent } from '../ssh/memory-agent.js';
 import { startAudit } from './audit.js';
-import { expandHome, knownHostsPath } from './connect-instance.js';
+import { expandHome, knownHostsPath } from './state-dir.js';
 import { noConsoleKeysNotice, pinFromConsole, pinnedNotice } from './host-key-pin.js';
 import { reachInstance } from './reach-instance.js';
 import { parseSshArgs, type SshOptions } from './ssh-args.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EicError } from '../errors.js';
 import { listAgentKeys } from '../ssh/agent-keys.js';
 import { fingerprintOfPublicKey, formatPublicKeyLine, parsePublicKeyLine } from '../ssh/openssh-key-format.js';
-import { expandHome } from './connect-instance.js';
+import { expandHome } from './state-dir.js';
 
 export interface PushKey {
   publicLine: string;

@@ -7,7 +7,7 @@ import type { InstanceInfo } from '../aws/instance-info.js';
 import { parseTarget, resolveTarget } from '../aws/resolve-target.js';
 import { pushPublicKey } from '../aws/send-key.js';
 import { fileOsUserCache, inferOsUser } from '../aws/os-user.js';
-import { stateDirectory } from './state-dir.js';
+import { stateDir } from './state-dir.js';
 import { join } from 'node:path';
 import type { Deps } from '../deps.js';
 import { EicError, UsageError } from '../errors.js';
@@ -87,7 +87,7 @@ export async function reachInstance(options: ReachOptions, publicKey: string, io
     (await v.phase('resolve', () => resolveTarget(aws, target, { filters: options.filters }), (i) => `${i.instanceId} ${i.state}`));
   requireRunning(instance);
   if (options.user === undefined) {
-    const cache = fileOsUserCache(join(stateDirectory(io.env, deps.homeDir), 'os-users.json'));
+    const cache = fileOsUserCache(join(stateDir(io.env, deps.homeDir), 'os-users.json'));
     const inferred = await v.phase('user', () => inferOsUser(aws, instance.imageId, cache), (u) =>
       u ? `${u.user}, inferred from ${u.because}` : `${DEFAULT_OS_USER} (the default: the image did not tell)`,
     );

@@ -9,11 +9,13 @@ import type { Deps } from '../deps.js';
 import { EicError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { askMaster } from '../mux/client.js';
+import { linkAliases, removeDanglingAliases, splitSockets, unlinkAliases } from '../mux/alias.js';
 import { startMaster } from '../mux/master.js';
 import { ensurePrivateDirectory, muxDirectory } from '../mux/paths.js';
 import { STATUS, STOP, type MasterStatus } from '../mux/protocol.js';
 import { parseWithCommander } from './commander-parse.js';
-import { connectToInstance, stateDir } from './connect-instance.js';
+import { connectToInstance } from './connect-instance.js';
+import { stateDir } from './state-dir.js';
 import { masterLogPath, MUX_OPTIONS_ENV, MUX_SOCKET_ENV } from './mux-session.js';
 import type { SshOptions } from './ssh-args.js';
 import { loadUserConfig } from './user-config.js';
@@ -27,7 +29,7 @@ interface ReuseFlags {
 
 export async function reuseCommand(argv: string[], io: Io, deps: Deps): Promise<number> {
   const program = new Command('eic-ssh reuse')
-    .description('List or stop the background masters that keep connections for reuse (eic-ssh --reuse)')
+    .description('List or stop the background masters that keep connections for reuse (on by default; eic-ssh --no-reuse opts out)')
     .usage('[--list | --stop [TARGET]]')
     .option('--list', 'list the masters: socket, target, age, idle time, pid (the default)')
     .option('--stop [target]', 'stop every master, or those for TARGET ([user@]name, instance id)')
@@ -74,11 +76,13 @@ async function liveMasters(io: Io, deps: Deps): Promise<Array<{ socket: string; 
   const directory = muxDirectory(stateDir(io.env, deps.homeDir));
   const names = await readdir(directory).catch(() => [] as string[]);
   const found: Array<{ socket: string; status: MasterStatus }> = [];
-  for (const name of names.filter((n) => n.endsWith('.sock')).sort()) {
-    const socket = join(directory, name);
+  // Aliases (alias.ts: the same master under its instance id's key) are not listed again.
+  const { sockets, aliases } = await splitSockets(directory, names);
+  for (const socket of sockets) {
     const status = await askMaster(socket, STATUS);
     if (status) found.push({ socket, status });
   }
+  await removeDanglingAliases(aliases);
   return found;
 }
 
@@ -94,7 +98,7 @@ async function runMasterProcess(io: Io, deps: Deps): Promise<number> {
   const v = verbose(io, options.verbosity, deps.now);
   // The same host-key source default as a direct `eic-ssh` (ssh.ts).
   const config = await loadUserConfig(io.env, deps.homeDir);
-  const { client, reached, route } = await connectToInstance({ ...options, hostKeySource: options.hostKeySource ?? config.hostKeySource }, io, deps, v);
+  const { client, reached, route, routeId, keyFingerprint } = await connectToInstance({ ...options, hostKeySource: options.hostKeySource ?? config.hostKeySource }, io, deps, v);
   await ensurePrivateDirectory(join(path, '..'));
   const master = await listenOnce(() =>
     startMaster({
@@ -105,9 +109,23 @@ async function runMasterProcess(io: Io, deps: Deps): Promise<number> {
       typed: options.user ? `${options.user}@${options.target}` : (options.target ?? ''),
       pid: deps.pid ?? 0,
       now: deps.now,
+      facts: {
+        instance: reached.instance.instanceId,
+        osUser: reached.osUser,
+        route,
+        ...(routeId ? { routeId } : {}),
+        keyFingerprint,
+        ...(reached.pushRequestId() ? { pushRequestId: reached.pushRequestId() } : {}),
+        connectedAt: deps.now(),
+      },
     }),
     path,
   );
+  // Also reachable under the key of user@instance-id, for `eic-ssh run` (alias.ts);
+  // linked before "ready", so the invocation that started us returns with it in place.
+  const aliases = master
+    ? await linkAliases(path, { ...options, target: options.target ?? '' }, { instanceId: reached.instance.instanceId, osUser: reached.osUser, route }, io.env)
+    : [];
   deps.notifyReady();
   if (!master) {
     // Another invocation's master won the race for this socket: it serves instead.
@@ -115,6 +133,7 @@ async function runMasterProcess(io: Io, deps: Deps): Promise<number> {
     return 0;
   }
   await master.done;
+  await unlinkAliases(path, aliases);
   await unlink(masterLogPath(path)).catch(() => {});
   return 0;
 }

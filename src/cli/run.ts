@@ -2,21 +2,24 @@
 // selector matches (selector.ts), at most --parallel at a time, each over its own best
 // route with its own ephemeral key (connect-instance.ts), and reports per host. Pushes
 // share the process-wide client-side rate limiter (rate-limit.ts) and back off on
-// ThrottlingException (send-key.ts), so a big fleet stays under the API's rate.
+// ThrottlingException (send-key.ts), so a big fleet stays under the API's rate. A host
+// with a live connection-reuse master goes through it instead (run-reuse.ts).
 import { Command } from 'commander';
 import type { Client } from 'ssh2';
 import type { InstanceInfo } from '../aws/instance-info.js';
 import { hostLabels, selectInstances } from '../aws/select-instances.js';
 import { parseFilterOption, parseSelector } from '../aws/selector.js';
 import type { Deps } from '../deps.js';
-import { UsageError } from '../errors.js';
+import { EicError, UsageError } from '../errors.js';
 import { hostOutput, runExitStatus, summarize, type HostReport, type OutputMode } from '../exec/output.js';
 import { runPool } from '../exec/pool.js';
 import type { Io } from '../io.js';
+import { MuxRefusedError } from '../mux/client.js';
 import { execCapture } from '../ssh/exec-capture.js';
 import type { Via } from '../tunnel/route.js';
 import { parseWithCommander } from './commander-parse.js';
 import { connectToInstance } from './connect-instance.js';
+import { runReuse } from './run-reuse.js';
 import { parsePort } from './ssh-args.js';
 import { verbose } from './verbose.js';
 
@@ -35,16 +38,25 @@ export interface RunOptions {
   connectTimeoutSeconds?: number;
   profile?: string;
   region?: string;
+  // Go through a live connection-reuse master where one serves the host (run-reuse.ts).
+  reuse: boolean;
 }
 
 export const RUN_EXIT_HELP = `
 COMMAND runs without a terminal, with stdin closed. Output: each line prefixed by
 its host as it arrives (default), --group (each host's output together when it is
-done), or --json (one JSON object per host: host, instanceId, route, status,
-exitStatus, signal, error, stdout, stderr, truncated, timings). A summary of the
-hosts that succeeded, failed (with the reason) and were unreachable goes to stderr.
+done), or --json (one JSON object per host: host, instanceId, route, reused,
+status, exitStatus, signal, error, stdout, stderr, truncated, timings). A summary
+of the hosts that succeeded, failed (with the reason) and were unreachable goes to
+stderr.
 Each host gets its own ephemeral key; pushes are limited to 8 per second (the
 rest wait their turn) and a throttled push backs off and retries.
+
+A host with a live connection-reuse master (left by an earlier eic-ssh user@HOST
+with the same user, port, route, profile and region; see eic-ssh reuse --list)
+runs COMMAND through it: no key push, no SSH handshake; --json says "reused": true.
+run never starts a master. --no-reuse (or EIC_SSH_REUSE=0, or Reuse no in the
+config) makes every host connect by itself.
 
 Exit status:
   0    the command exited 0 on every host
@@ -73,8 +85,9 @@ export function parseRunArgs(argv: string[], io: Io): RunOptions | 'help-shown' 
     .option('--connect-timeout <s>', 'seconds to reach and authenticate each host (default 20)')
     .option('--profile <name>', 'AWS profile')
     .option('--region <region>', 'AWS region')
+    .option('--no-reuse', 'connect to every host by itself, even where a connection-reuse master is live')
     .addHelpText('after', RUN_EXIT_HELP);
-  type Parsed = { parallel?: string; group?: boolean; json?: boolean; login?: string; port?: string; via?: string; allStates?: boolean; filter?: string[]; connectTimeout?: string; profile?: string; region?: string };
+  type Parsed = { parallel?: string; group?: boolean; json?: boolean; login?: string; port?: string; via?: string; allStates?: boolean; filter?: string[]; connectTimeout?: string; profile?: string; region?: string; reuse?: boolean };
   const o = parseWithCommander<Parsed>(program, before, io, 'run');
   if (o === 'help-shown') return o;
   if (command.length === 0) throw new UsageError('run: no command given', "put it after '--': eic-ssh run 'web-*' -- uptime");
@@ -94,6 +107,7 @@ export function parseRunArgs(argv: string[], io: Io): RunOptions | 'help-shown' 
     connectTimeoutSeconds: o.connectTimeout === undefined ? undefined : positiveInt(o.connectTimeout, '--connect-timeout', 3600),
     profile: o.profile,
     region: o.region,
+    reuse: o.reuse !== false,
   };
 }
 
@@ -109,6 +123,9 @@ export async function runCommand(argv: string[], io: Io, deps: Deps): Promise<nu
   const selector = parseSelector(options.selector);
   const filters = options.filters.map(parseFilterOption);
   const aws = await deps.createAws({ region: options.region, profile: options.profile, env: io.env });
+  // Hosts with a live connection-reuse master go through it (run-reuse.ts); a bad
+  // EIC_SSH_REUSE fails here, before any AWS call.
+  const reuse = await runReuse(options, aws, io, deps);
   const instances = await selectInstances(aws, selector, { filters, allStates: options.allStates });
   const labels = hostLabels(instances);
   const width = Math.min(24, Math.max(...[...labels.values()].map((l) => l.length)));
@@ -131,6 +148,47 @@ export async function runCommand(argv: string[], io: Io, deps: Deps): Promise<nu
     const t0 = deps.now();
     const base = { host: label, instanceId: instance.instanceId, signal: null as string | null };
     const timings = (connectMs: number | null) => ({ startedAt: new Date(t0).toISOString(), connectMs, totalMs: deps.now() - t0 });
+
+    // Runs the command over an open connection; undefined only when a reuse master
+    // refused to open the session (it started nothing): then connect by ourselves.
+    const execute = async (client: Client, route: string, reused: boolean): Promise<HostReport | undefined> => {
+      const connectMs = deps.now() - t0;
+      if (interrupted) {
+        client.end();
+        return output.finish({ ...base, route, reused, status: 'failed', exitStatus: null, error: 'interrupted before the command started', timings: timings(connectMs) });
+      }
+      active.add(client);
+      try {
+        const outcome = await execCapture(client, options.command, output);
+        const exitStatus = outcome.exitStatus ?? null;
+        const error = exitStatus !== null || outcome.signal ? null : interrupted ? 'interrupted' : 'the connection closed without an exit status';
+        return output.finish({
+          ...base,
+          route,
+          reused,
+          status: exitStatus === 0 ? 'succeeded' : 'failed',
+          exitStatus,
+          signal: outcome.signal ?? null,
+          error,
+          timings: timings(connectMs),
+        });
+      } catch (error) {
+        if (reused && !interrupted && error instanceof EicError && error.cause instanceof MuxRefusedError) return undefined;
+        return output.finish({ ...base, route, reused, status: 'failed', exitStatus: null, error: interrupted ? 'interrupted' : oneLine(error), timings: timings(connectMs) });
+      } finally {
+        active.delete(client);
+        client.end();
+        // A late socket error after the end must not crash the run.
+        client.on('error', () => {});
+      }
+    };
+
+    const viaMaster = await reuse?.find(instance);
+    if (viaMaster) {
+      // MuxConnection offers the part of ssh2's Client that execCapture uses (mux/client.ts).
+      const report = await execute(viaMaster.connection as unknown as Client, viaMaster.route, true);
+      if (report) return report;
+    }
     let connected;
     try {
       connected = await connectToInstance(
@@ -152,34 +210,9 @@ export async function runCommand(argv: string[], io: Io, deps: Deps): Promise<nu
         quiet,
       );
     } catch (error) {
-      return output.finish({ ...base, route: null, status: 'unreachable', exitStatus: null, error: oneLine(error), timings: timings(null) });
+      return output.finish({ ...base, route: null, reused: false, status: 'unreachable', exitStatus: null, error: oneLine(error), timings: timings(null) });
     }
-    const { client, route } = connected;
-    const connectMs = deps.now() - t0;
-    if (interrupted) {
-      client.end();
-      return output.finish({ ...base, route, status: 'failed', exitStatus: null, error: 'interrupted before the command started', timings: timings(connectMs) });
-    }
-    active.add(client);
-    try {
-      const outcome = await execCapture(client, options.command, output);
-      const exitStatus = outcome.exitStatus ?? null;
-      const error = exitStatus !== null || outcome.signal ? null : interrupted ? 'interrupted' : 'the connection closed without an exit status';
-      return output.finish({
-        ...base,
-        route,
-        status: exitStatus === 0 ? 'succeeded' : 'failed',
-        exitStatus,
-        signal: outcome.signal ?? null,
-        error,
-        timings: timings(connectMs),
-      });
-    } catch (error) {
-      return output.finish({ ...base, route, status: 'failed', exitStatus: null, error: interrupted ? 'interrupted' : oneLine(error), timings: timings(connectMs) });
-    } finally {
-      active.delete(client);
-      client.end();
-    }
+    return (await execute(connected.client, connected.route, false))!;
   };
 
   try {

@@ -6,7 +6,7 @@
 // file and line: silently ignoring it could hide a behaviour the user relies on.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { expandHome } from './connect-instance.js';
+import { expandHome } from './state-dir.js';
 import { parseDynamicForward, parseLocalForward, parseRemoteForward } from './forward-args.js';
 import type { SshOptions } from './ssh-args.js';
 import { applySshOption, SUPPORTED_SSH_OPTIONS } from './ssh-options.js';

@@ -1,49 +1,53 @@
 // `eic-ssh [options] [user@]TARGET [COMMAND...]`: connect (connect-instance.ts), run
 // the command or an interactive shell, and return the remote exit status.
+//
+// The path through a live reuse master is the hot one (a second `eic-ssh host cmd`
+// within the idle time), so this module imports statically only what that path
+// needs; connecting (ssh2, the AWS SDK), forwarding, the picker and -f load on demand.
 import type { Client } from 'ssh2';
 import type { Deps } from '../deps.js';
 import { EicError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { runSession } from '../ssh/session.js';
-import { connectAudited } from './audited-connect.js';
-import { expandHome } from './connect-instance.js';
+import { expandHome } from './state-dir.js';
 import { loadUserConfig } from './user-config.js';
 import { firstByteWatch } from './first-byte.js';
 import { decidePty } from './pty-decision.js';
-import { applyConfigFile } from './ssh-config-file.js';
-import { holdUntilSignal, startRequestedForwards } from './ssh-forwarding.js';
-import { goToBackground } from './background.js';
 import { connectReused, reuseWanted } from './mux-session.js';
+import type { MuxConnection } from '../mux/client.js';
+import { appendAuditLine, callerArn, reusedAuditRecord } from './audit.js';
 import type { SshOptions } from './ssh-args.js';
 import type { ReachedInstance } from './reach-instance.js';
-import { canPick, pickInstance } from './picker.js';
 import { verbose, type Verbose } from './verbose.js';
 
 export async function runSsh(commandLine: SshOptions, io: Io, deps: Deps, argv?: string[]): Promise<number> {
-  const options = commandLine.configFile ? await applyConfigFile(commandLine, deps.homeDir) : commandLine;
+  const options = commandLine.configFile ? await (await import('./ssh-config-file.js')).applyConfigFile(commandLine, deps.homeDir) : commandLine;
   const v = verbose(io, options.verbosity, deps.now);
   // No TARGET on a terminal: pick one (picker.ts); without a terminal it stays an error.
-  if (options.target === undefined && canPick(io)) {
-    const aws = await deps.createAws({ region: options.region, profile: options.profile, env: io.env });
-    options.target = await pickInstance(aws, io);
+  if (options.target === undefined) {
+    const { canPick, pickInstance } = await import('./picker.js');
+    if (canPick(io)) {
+      const aws = await deps.createAws({ region: options.region, profile: options.profile, env: io.env });
+      options.target = await pickInstance(aws, io);
+    }
   }
   if (options.background && !deps.notifyReady) {
     if (!argv) throw new EicError('LOCAL_IO', '-f cannot be used here', { hint: 'run eic-ssh from the command line' });
     if (!options.noCommand && options.command.length === 0) {
       throw new UsageError('-f needs a command or -N', 'for example: eic-ssh -f -N -L 8080:localhost:80 <target>');
     }
-    return goToBackground(argv, io, deps, v);
+    return (await import('./background.js')).goToBackground(argv, io, deps, v);
   }
-  // Connection reuse (mux-session.ts): through a live master, or a new one, if on.
-  if (reuseWanted(options, io.env)) {
-    const reused = await connectReused(options, io, deps, v);
-    if (reused && 'exitCode' in reused) return reused.exitCode;
-    // MuxConnection offers the part of ssh2's Client that runSession uses (mux/client.ts).
-    if (reused) return runRemote(reused.connection as unknown as Client, options.target ?? 'remote host', options, io, v, deps);
-  }
-  // --host-key-source / --audit, else their defaults (user-config.ts).
+  // --host-key-source / --audit / Reuse / Persist, else their defaults (user-config.ts).
   const config = await loadUserConfig(io.env, deps.homeDir);
   const auditFile = options.audit ? expandHome(options.audit, deps.homeDir) : config.audit;
+  // Connection reuse (mux-session.ts): through a live master, or a new one, unless off.
+  if (reuseWanted(options, io.env, config)) {
+    const reused = await connectReused(options, io, deps, v, config);
+    if (reused && 'exitCode' in reused) return reused.exitCode;
+    if (reused) return runReused(reused, auditFile, options, io, v, deps);
+  }
+  const { connectAudited } = await import('./audited-connect.js');
   const connected = await connectAudited({ ...options, hostKeySource: options.hostKeySource ?? config.hostKeySource }, auditFile, io, deps, v);
   const { client, reached } = connected;
   let status = 255;
@@ -57,6 +61,7 @@ export async function runSsh(commandLine: SshOptions, io: Io, deps: Deps, argv?:
 
 async function runConnected(client: Client, reached: ReachedInstance, options: SshOptions, io: Io, deps: Deps, v: Verbose): Promise<number> {
   // -L/-R/-D first, then the session (or, with -N, just wait).
+  const { holdUntilSignal, startRequestedForwards } = await import('./ssh-forwarding.js');
   const forwards = await startRequestedForwards(client, options, io, v).catch((error: unknown) => {
     client.end();
     throw error;
@@ -73,6 +78,31 @@ async function runConnected(client: Client, reached: ReachedInstance, options: S
     return await runRemote(client, reached.instance.instanceId, options, io, v, deps);
   } finally {
     await forwards?.close();
+  }
+}
+
+// A session through a reuse master, with its audit line (audit.ts reusedAuditRecord):
+// the caller ARN is asked of STS alongside the session, as on the direct path.
+async function runReused(
+  { connection, startedMaster }: { connection: MuxConnection; startedMaster: boolean },
+  auditFile: string | undefined,
+  options: SshOptions,
+  io: Io,
+  v: Verbose,
+  deps: Deps,
+): Promise<number> {
+  const startedAt = deps.now();
+  const caller = auditFile
+    ? deps.createAws({ region: options.region, profile: options.profile, env: io.env }).then(callerArn, () => null)
+    : undefined;
+  let status = 255;
+  try {
+    // MuxConnection offers the part of ssh2's Client that runSession uses (mux/client.ts).
+    status = await runRemote(connection as unknown as Client, options.target ?? 'remote host', options, io, v, deps);
+    return status;
+  } finally {
+    if (auditFile && connection.facts) await appendAuditLine(auditFile, reusedAuditRecord(connection.facts, { startedAt, startedMaster }, await caller!, status));
+    else if (auditFile) v.log('audit      no line: the reuse master did not describe its connection');
   }
 }
 

@@ -1,11 +1,23 @@
-// eic-ssh's state directory ($EIC_SSH_HOME, default ~/.eic-ssh), for modules that
-// connect-instance.ts itself imports (its stateDir() has the same rules; importing it
-// from there would make an import cycle).
+// Where eic-ssh keeps its state ($EIC_SSH_HOME, default ~/.eic-ssh) and how `~` in a
+// configured path expands. A leaf module with no imports of ours: the light paths
+// (a session through a reuse master, the user config) need it without loading the
+// connect machinery (ssh2, the AWS SDK) that connect-instance.ts pulls in.
 import { join } from 'node:path';
 
-export function stateDirectory(env: Record<string, string | undefined>, homeDir: string): string {
-  const configured = env.EIC_SSH_HOME;
-  if (!configured) return join(homeDir, '.eic-ssh');
-  if (configured === '~') return homeDir;
-  return configured.startsWith('~/') ? join(homeDir, configured.slice(2)) : configured;
+export function stateDir(env: Record<string, string | undefined>, homeDir: string): string {
+  return env.EIC_SSH_HOME ? expandHome(env.EIC_SSH_HOME, homeDir) : join(homeDir, '.eic-ssh');
+}
+
+export function expandHome(path: string, homeDir: string): string {
+  return path === '~' ? homeDir : path.startsWith('~/') ? join(homeDir, path.slice(2)) : path;
+}
+
+export function knownHostsPath(
+  options: { userKnownHostsFile?: string },
+  env: Record<string, string | undefined>,
+  homeDir: string,
+): string {
+  if (options.userKnownHostsFile) return expandHome(options.userKnownHostsFile, homeDir);
+  if (env.EIC_SSH_KNOWN_HOSTS) return expandHome(env.EIC_SSH_KNOWN_HOSTS, homeDir);
+  return join(stateDir(env, homeDir), 'known_hosts');
 }

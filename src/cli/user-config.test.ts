@@ -14,6 +14,12 @@ describe('parseUserConfig', () => {
     expect(() => parseUserConfig('HostKeySource console\nColour blue\n', 'cfg')).toThrow(/cfg:2: unknown keyword 'Colour'/);
     expect(() => parseUserConfig('HostKeySource maybe\n', 'cfg')).toThrow(UsageError);
     expect(() => parseUserConfig('Audit\n', 'cfg')).toThrow(/cfg:1: expected 'Keyword value'/);
+    expect(() => parseUserConfig('Reuse maybe\n', 'cfg')).toThrow(/cfg:1: Reuse must be yes or no, not 'maybe'/);
+    expect(() => parseUserConfig('\nPersist forever\n', 'cfg')).toThrow(/cfg:2: Persist: 'forever' is not a duration/);
+  });
+  it('reads the connection-reuse defaults: Reuse yes/no and Persist TIME', () => {
+    expect(parseUserConfig('Reuse no\nPersist 10m\n', 'f')).toEqual({ reuse: false, persistMs: 600_000 });
+    expect(parseUserConfig('reuse = Yes\n', 'f')).toEqual({ reuse: true });
   });
 });
 

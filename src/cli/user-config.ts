@@ -4,17 +4,30 @@
 // case-insensitive, `#` comments — restricted to eic-ssh's keywords:
 //   HostKeySource console     # or tofu (the default)
 //   Audit ~/.eic-ssh/audit.jsonl
-// Precedence: command line, then EIC_SSH_HOST_KEY_SOURCE / EIC_SSH_AUDIT, then the
-// file. An unknown keyword or a bad value is an error, never silently ignored.
+//   Reuse no                  # connection reuse (mux-session.ts); yes is the default
+//   Persist 10m               # a reuse master's idle time (default 5m)
+// Precedence: command line, then EIC_SSH_HOST_KEY_SOURCE / EIC_SSH_AUDIT /
+// EIC_SSH_REUSE / EIC_SSH_PERSIST, then the file. An unknown keyword or a bad value is an error, never silently ignored.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EicError, UsageError } from '../errors.js';
-import { expandHome, stateDir } from './connect-instance.js';
+import { expandHome, stateDir } from './state-dir.js';
 import type { HostKeySource } from './host-key-pin.js';
+import { parseDuration } from '../mux/paths.js';
 
 export interface UserConfig {
   hostKeySource?: HostKeySource;
   audit?: string;
+  reuse?: boolean;
+  persistMs?: number;
+}
+
+const KEYWORDS = 'keywords: HostKeySource, Audit, Reuse, Persist';
+
+function parseYesNo(value: string, where: string): boolean {
+  if (/^(yes|true|on|1)$/i.test(value)) return true;
+  if (/^(no|false|off|0)$/i.test(value)) return false;
+  throw new UsageError(`${where} must be yes or no, not '${value}'`, 'Reuse no turns connection reuse off');
 }
 
 export function userConfigPath(env: Record<string, string | undefined>, homeDir: string): string {
@@ -35,7 +48,7 @@ export function parseUserConfig(text: string, file: string): UserConfig {
     if (line === '' || line.startsWith('#')) return;
     const match = /^(\S+?)(?:\s*=\s*|\s+)(.+)$/.exec(line);
     const where = `${file}:${String(index + 1)}`;
-    if (!match) throw new UsageError(`${where}: expected 'Keyword value'`, 'keywords: HostKeySource, Audit');
+    if (!match) throw new UsageError(`${where}: expected 'Keyword value'`, KEYWORDS);
     const [, keyword, value] = match;
     switch (keyword.toLowerCase()) {
       case 'hostkeysource':
@@ -44,8 +57,14 @@ export function parseUserConfig(text: string, file: string): UserConfig {
       case 'audit':
         config.audit = value.trim();
         return;
+      case 'reuse':
+        config.reuse = parseYesNo(value.trim(), `${where}: Reuse`);
+        return;
+      case 'persist':
+        config.persistMs = parseDuration(value.trim(), `${where}: Persist`);
+        return;
       default:
-        throw new UsageError(`${where}: unknown keyword '${keyword}'`, 'keywords: HostKeySource, Audit');
+        throw new UsageError(`${where}: unknown keyword '${keyword}'`, KEYWORDS);
     }
   });
   return config;

@@ -77,6 +77,11 @@ describe('summary and exit status', () => {
     );
   });
 
+  it('marks a host whose command went through a reuse master', () => {
+    const reports = [report('a', 'failed', { exitStatus: 4, route: 'direct', reused: true })];
+    expect(summarize(reports, [], false)).toBe('eic-ssh run: 0 succeeded, 1 failed, 0 unreachable (of 1)\n  failed       a: exit 4 via direct (reused)\n');
+  });
+
   it.each([
     [['succeeded', 'succeeded'], false, 0],
     [['succeeded', 'failed'], false, 1],

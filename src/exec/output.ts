@@ -12,6 +12,8 @@ export interface HostReport {
   host: string;
   instanceId: string;
   route: string | null;
+  // The command went through a live connection-reuse master (no push, no handshake).
+  reused?: boolean;
   status: HostStatus;
   exitStatus: number | null;
   signal: string | null;
@@ -84,11 +86,11 @@ export function hostOutput(mode: OutputMode, label: string, width: number, out: 
   };
 }
 
-// "exit 0 via direct", "exit 3 via ssm", "unreachable: …".
-export function describeOutcome(report: Pick<HostReport, 'status' | 'exitStatus' | 'signal' | 'error' | 'route'>): string {
+// "exit 0 via direct", "exit 3 via ssm", "exit 0 via eice (reused)", "unreachable: …".
+export function describeOutcome(report: Pick<HostReport, 'status' | 'exitStatus' | 'signal' | 'error' | 'route' | 'reused'>): string {
   if (report.status === 'unreachable') return `unreachable: ${report.error ?? 'unknown error'}`;
   const how = report.signal ? `killed by signal ${report.signal}` : report.exitStatus === null ? (report.error ?? 'no exit status') : `exit ${report.exitStatus}`;
-  return `${how}${report.route ? ` via ${report.route}` : ''}`;
+  return `${how}${report.route ? ` via ${report.route}` : ''}${report.reused ? ' (reused)' : ''}`;
 }
 
 // The end-of-run summary for stderr.

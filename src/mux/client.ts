@@ -64,6 +64,8 @@ interface ExecOptions {
 
 // One session over one socket connection.
 export class MuxConnection extends EventEmitter {
+  // The master's connection, as its OPENED said (undefined from a master that did not say).
+  facts: P.ConnectionFacts | undefined;
   private channel: MuxChannel | undefined;
   private finished = false;
 
@@ -95,8 +97,10 @@ export class MuxConnection extends EventEmitter {
 
   private pendingOpen: OpenCallback | undefined;
 
-  exec(command: string, options: ExecOptions, callback: OpenCallback): void {
-    this.open({ command, ...toRequest(options.pty, options.env) }, callback);
+  // exec(command, callback) as well, as ssh2's Client allows (exec-capture.ts, eic-ssh run).
+  exec(command: string, options: ExecOptions | OpenCallback, callback?: OpenCallback): void {
+    if (typeof options === 'function') this.open({ command }, options);
+    else this.open({ command, ...toRequest(options.pty, options.env) }, callback!);
   }
 
   shell(pty: ExecOptions['pty'] | false, options: { env?: Record<string, string> }, callback: OpenCallback): void {
@@ -114,6 +118,7 @@ export class MuxConnection extends EventEmitter {
 
   private handle(frame: P.Frame): void {
     if (frame.type === P.OPENED) {
+      if (frame.payload.length > 0) this.facts = P.decodeJson<P.ConnectionFacts>(frame.payload);
       this.channel = new MuxChannel(this.socket);
       const callback = this.pendingOpen;
       this.pendingOpen = undefined;
@@ -121,7 +126,7 @@ export class MuxConnection extends EventEmitter {
       return;
     }
     if (frame.type === P.ERROR) {
-      const error = new Error(frame.payload.toString('utf8'));
+      const error = this.pendingOpen ? new MuxRefusedError(frame.payload.toString('utf8')) : new Error(frame.payload.toString('utf8'));
       if (this.pendingOpen) {
         const callback = this.pendingOpen;
         this.pendingOpen = undefined;
@@ -141,6 +146,12 @@ export class MuxConnection extends EventEmitter {
       channel.finish();
     }
   }
+}
+
+// The master answered OPEN with ERROR: it started nothing (it is stopping, or the
+// server refused the channel), so the caller may safely connect by itself instead.
+export class MuxRefusedError extends Error {
+  override name = 'MuxRefusedError';
 }
 
 function toRequest(pty: ExecOptions['pty'] | undefined, env: Record<string, string> | undefined): P.OpenRequest {

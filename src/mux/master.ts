@@ -18,6 +18,7 @@ export interface MasterOptions {
   typed: string; // for status: the target as typed
   pid: number;
   now(): number;
+  facts?: P.ConnectionFacts; // sent with every OPENED, for the clients' audit lines
 }
 
 export interface RunningMaster {
@@ -165,7 +166,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
           return;
         }
         channel = ch;
-        send(P.encodeFrame(P.OPENED));
+        send(options.facts ? P.encodeJson(P.OPENED, options.facts) : P.encodeFrame(P.OPENED));
         relayChannel(ch, socket, send, release);
       };
       try {
@@ -192,7 +193,7 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
             return;
           }
           sftp = opened;
-          send(P.encodeFrame(P.OPENED));
+          send(options.facts ? P.encodeJson(P.OPENED, options.facts) : P.encodeFrame(P.OPENED));
         });
       } catch (error) {
         socket.end(P.encodeFrame(P.ERROR, Buffer.from(`the SSH connection is closed: ${(error as Error).message}`)));

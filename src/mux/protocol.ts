@@ -20,7 +20,7 @@ export const STATUS = 0x05; // empty: answer STATUS_REPLY, then close
 export const STOP = 0x06; // empty: close the SSH connection and exit
 export const FS_CALL = 0x07; // JSON FsCall: one file-system operation on the SFTP session (fs.ts)
 // master → client
-export const OPENED = 0x81; // empty: the channel is open
+export const OPENED = 0x81; // JSON ConnectionFacts (or empty): the channel is open
 export const STDOUT = 0x82;
 export const STDERR = 0x83;
 export const EXIT = 0x84; // u32 exit status (RFC 4254 §6.10 "exit-status")
@@ -40,6 +40,18 @@ export interface OpenRequest {
   command?: string; // absent: a shell
   pty?: { term: string; rows: number; columns: number };
   env?: Record<string, string>;
+}
+
+// What the master's connection is, for the client's --audit line (src/cli/audit.ts):
+// identifiers only, never a key or a token.
+export interface ConnectionFacts {
+  instance: string;
+  osUser: string;
+  route: 'direct' | 'eice' | 'ssm';
+  routeId?: string; // the EICE endpoint id or the SSM session id
+  keyFingerprint: string;
+  pushRequestId?: string;
+  connectedAt: number; // ms since the epoch
 }
 
 export interface MasterStatus {

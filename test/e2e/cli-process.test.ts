@@ -28,6 +28,8 @@ beforeAll(async () => {
     AWS_CONFIG_FILE: join(home, 'config'),
     AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
     AWS_EC2_METADATA_DISABLED: 'true',
+    // Each run must resolve credentials itself, not ride an earlier run's reuse master.
+    EIC_SSH_REUSE: '0',
     ...rest,
   };
 });

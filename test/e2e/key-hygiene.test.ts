@@ -137,15 +137,18 @@ describe('key hygiene', () => {
     expect(serial.code, serial.stderr).toBe(0);
 
     // An interactive session in a real terminal, from the built CLI, with the same home
-    // and the private TMPDIR.
+    // and the private TMPDIR, through a connection-reuse master (on by default) that
+    // the built CLI starts: the master holds the key in memory only.
     const pty = await runInPty({
       args: [`${w}@web-1`],
-      env: { ...process.env, ...sandbox.env, HOME: sandbox.home, TMPDIR: privateTmp, TERM: 'xterm' },
+      env: { ...process.env, ...sandbox.env, HOME: sandbox.home, TMPDIR: privateTmp, TERM: 'xterm', EIC_SSH_REUSE: '1' },
       size: { columns: 80, rows: 24 },
       steps: [{ after: /\$ $/m, type: 'echo pty-ok; exit 5\n' }],
     });
     expect(pty.output).toContain('pty-ok');
     expect(pty.code).toBe(5);
+    const stopped = await sandbox.run(['reuse', '--stop']);
+    expect(stopped.stderr).toMatch(new RegExp(`^Stopped the master for ${w}@${web1.instanceId} \\(direct\\) \\(pid \\d+\\)\n$`));
 
     // Every kind of run pushed keys (the scan below looks for their private halves).
     expect(sandbox.world.pushedKeys.length - pushesBefore).toBeGreaterThanOrEqual(9);

@@ -148,19 +148,66 @@ describe('eic-ssh --reuse', () => {
     expect(master.socket.startsWith(dir + '/')).toBe(true);
   });
 
-  it('is turned on by EIC_SSH_REUSE=1 and off again by --no-reuse', async () => {
+  it('is on by default; --no-reuse, EIC_SSH_REUSE=0 and `Reuse no` in the config turn it off', async () => {
     freshState();
     const before = pushes();
-    expect((await cli([`${user}@web-1`, 'true'], { env: { EIC_SSH_REUSE: '1' } })).code).toBe(0);
-    expect((await cli([`${user}@web-1`, 'true'], { env: { EIC_SSH_REUSE: '1' } })).code).toBe(0);
+    // No flag at all: the first invocation starts a master, the second rides it.
+    expect((await cli([`${user}@web-1`, 'true'])).code).toBe(0);
+    expect((await cli([`${user}@web-1`, 'echo again'])).stdout.toString()).toBe('again\n');
     expect(pushes() - before).toBe(1);
-    expect(await list()).toHaveLength(1);
-    const direct = await cli(['--no-reuse', `${user}@web-1`, 'echo direct'], { env: { EIC_SSH_REUSE: '1' } });
+    const [master] = await list();
+    expect(master.target).toBe(`${user}@${webId} (direct)`);
+    // Each way of turning it off connects by itself, past the live master.
+    const direct = await cli(['--no-reuse', `${user}@web-1`, 'echo direct']);
     expect(direct.stdout.toString()).toBe('direct\n');
     expect(pushes() - before).toBe(2);
-    // Without either, reuse is off: a plain invocation connects by itself.
-    expect((await cli([`${user}@web-1`, 'true'])).code).toBe(0);
+    expect((await cli([`${user}@web-1`, 'true'], { env: { EIC_SSH_REUSE: '0' } })).code).toBe(0);
     expect(pushes() - before).toBe(3);
+    writeFileSync(join(state, 'config'), 'Reuse no\n');
+    expect((await cli([`${user}@web-1`, 'true'])).code).toBe(0);
+    expect(pushes() - before).toBe(4);
+    // --reuse on the command line beats the config file.
+    expect((await cli(['--reuse', `${user}@web-1`, 'true'])).code).toBe(0);
+    expect(pushes() - before).toBe(4);
+    expect(await list()).toHaveLength(1);
+    const typo = await cli([`${user}@web-1`, 'true'], { env: { EIC_SSH_REUSE: 'sometimes' } });
+    expect(typo.code).toBe(255);
+    expect(typo.stderr).toMatch(/^eic-ssh: EIC_SSH_REUSE='sometimes' is not yes or no\n {2}hint: /);
+  });
+
+  it('--audit writes one line per session through a master, with the master\'s push and key', async () => {
+    freshState();
+    const audit = join(state, 'audit.jsonl');
+    const pushCallsBefore = sandbox.world.calls.filter((c) => c.operation === 'SendSSHPublicKey').length;
+    const first = await cli(['--audit', audit, `${user}@web-1`, 'exit 3']);
+    expect(first.code).toBe(3);
+    const second = await cli(['--audit', audit, `${user}@web-1`, 'true']);
+    expect(second.code).toBe(0);
+    const pushCalls = sandbox.world.calls.filter((c) => c.operation === 'SendSSHPublicKey').slice(pushCallsBefore);
+    expect(pushCalls).toHaveLength(1);
+    const lines = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    const [started, reused] = lines;
+    for (const [line, exitStatus, wasRunning] of [[started, 3, false], [reused, 0, true]] as const) {
+      expect(Object.keys(line).sort()).toEqual(
+        ['caller', 'connectedAt', 'endpointId', 'exitStatus', 'instance', 'keyFingerprint', 'osUser', 'pushRequestId', 'reused', 'route', 'sessionId', 'time'].sort(),
+      );
+      expect(line.caller).toBe(sandbox.principal.arn);
+      expect(line.instance).toBe(webId);
+      expect(line.osUser).toBe(user);
+      expect(line.route).toBe('direct');
+      expect(line.endpointId).toBeNull();
+      expect(line.sessionId).toBeNull();
+      expect(line.keyFingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+      expect(line.pushRequestId).toBe(pushCalls[0].requestId);
+      expect(line.exitStatus).toBe(exitStatus);
+      expect(line.reused).toBe(wasRunning);
+      expect(Number.isNaN(Date.parse(line.time as string))).toBe(false);
+    }
+    // One connection, one key: both lines name the master's.
+    expect(reused.keyFingerprint).toBe(started.keyFingerprint);
+    expect(reused.connectedAt).toBe(started.connectedAt);
+    expect(await list()).toHaveLength(1);
   });
 
   it('reuse --stop TARGET stops the master and removes its socket', async () => {
@@ -222,7 +269,7 @@ describe('eic-ssh --reuse', () => {
     expect(await list()).toEqual([]);
   });
 
-  it('eic-ssh cp goes through a live master with EIC_SSH_REUSE=1: no push, bytes exact, scp errors', async () => {
+  it('eic-ssh cp goes through a live master: no push, bytes exact, scp errors; --no-reuse connects by itself', async () => {
     freshState();
     expect((await cli(['--reuse', `${user}@web-1`, 'true'])).code).toBe(0);
     const before = pushes();
@@ -233,7 +280,7 @@ describe('eic-ssh --reuse', () => {
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 10)) & 0xff;
     writeFileSync(local, bytes);
     const remote = `/tmp/eic-reuse-${process.pid}-${Date.now()}.bin`;
-    const reuseEnv = { EIC_SSH_REUSE: '1' };
+    const reuseEnv = {};
     const up = await cli(['cp', local, `${user}@web-1:${remote}`], { env: reuseEnv });
     expect(up.stderr).toBe('');
     expect(up.code).toBe(0);
@@ -245,6 +292,9 @@ describe('eic-ssh --reuse', () => {
     expect(missing.stderr).toMatch(/no-such-file-\d+: No such file or directory/);
     expect(pushes()).toBe(before);
     expect(logins()).toBe(loginsBefore);
+    const own = await cli(['cp', '--no-reuse', `${user}@web-1:${remote}`, back]);
+    expect(own.code).toBe(0);
+    expect(pushes()).toBe(before + 1);
     expect((await cli([`${user}@web-1`, `rm -f ${remote}`], { env: reuseEnv })).code).toBe(0);
   });
 

@@ -26,7 +26,9 @@ export function runInPty(script: PtyScript): Promise<PtyResult> {
   if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run \`npm run build\` first (npm test does)`);
   const quoted = [process.execPath, BUILT_CLI, ...script.args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const command = `stty cols ${script.size.columns} rows ${script.size.rows}; exec ${quoted}`;
-  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: { ...script.env } as NodeJS.ProcessEnv });
+  // Each terminal test sees its own fresh connection (host-key prompts, escapes, routes)
+  // unless it asks for connection reuse (test/e2e/reuse-pty.test.ts, key-hygiene).
+  const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: { EIC_SSH_REUSE: '0', ...script.env } as NodeJS.ProcessEnv });
   let output = '';
   let seen = 0;
   let step = 0;
