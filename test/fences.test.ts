@@ -70,6 +70,27 @@ describe('import fences', () => {
     expect(outward.filter((r) => !pureCodecs.has(target(r)!)).map((r) => `${r.file} imports ${r.spec}`)).toEqual([]);
   });
 
+  // The session through a live reuse master is the hot path (docs/how-it-works.md,
+  // "The warm path"): from main() to it, only static imports load, and none of them
+  // may reach ssh2, ws or the AWS SDK (connecting loads those on demand).
+  it('the warm reuse path statically loads no ssh2, ws or AWS SDK', () => {
+    const heavy = (spec: string) => ['ssh2', 'ws'].includes(packageOf(spec)) || /^@(aws-sdk|smithy)\//.test(spec);
+    const seen = new Set<string>();
+    const reached: string[] = [];
+    const visit = (file: string, path: string[]) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const r of refs.filter((ref) => ref.file === file && !ref.dynamic)) {
+        if (heavy(r.spec)) reached.push([...path, file, r.spec].join(' → '));
+        const to = target(r);
+        if (to) visit(to, [...path, file]);
+      }
+    };
+    for (const entry of ['src/main.ts', 'src/cli/ssh-args.ts', 'src/cli/ssh.ts']) visit(entry, []);
+    expect(seen.has('src/mux/client.ts')).toBe(true); // the walk does reach the reuse client
+    expect(reached).toEqual([]);
+  });
+
   it('nothing in src imports test code', () => {
     expect(refs.filter((r) => target(r)?.startsWith('test/')).map((r) => `${r.file} imports ${r.spec}`)).toEqual([]);
   });
