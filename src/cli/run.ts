@@ -6,6 +6,7 @@
 // with a live connection-reuse master goes through it instead (run-reuse.ts).
 import { Command } from 'commander';
 import type { Client } from 'ssh2';
+import type { Aws } from '../aws/aws.js';
 import type { InstanceInfo } from '../aws/instance-info.js';
 import { hostLabels, selectInstances } from '../aws/select-instances.js';
 import { parseFilterOption, parseSelector } from '../aws/selector.js';
@@ -18,8 +19,11 @@ import { MuxRefusedError } from '../mux/client.js';
 import { execCapture } from '../ssh/exec-capture.js';
 import type { Via } from '../tunnel/route.js';
 import { parseWithCommander } from './commander-parse.js';
-import { connectToInstance } from './connect-instance.js';
+import { connectAudited } from './audited-connect.js';
+import { appendAuditLine, callerArn, reusedAuditRecord } from './audit.js';
 import { runReuse } from './run-reuse.js';
+import { expandHome } from './state-dir.js';
+import { loadUserConfig } from './user-config.js';
 import { parsePort } from './ssh-args.js';
 import { verbose } from './verbose.js';
 
@@ -40,6 +44,8 @@ export interface RunOptions {
   region?: string;
   // Go through a live connection-reuse master where one serves the host (run-reuse.ts).
   reuse: boolean;
+  // --audit FILE: one JSON line per host's connection (audit.ts); undefined = the config default.
+  audit?: string;
 }
 
 export const RUN_EXIT_HELP = `
@@ -86,8 +92,9 @@ export function parseRunArgs(argv: string[], io: Io): RunOptions | 'help-shown' 
     .option('--profile <name>', 'AWS profile')
     .option('--region <region>', 'AWS region')
     .option('--no-reuse', 'connect to every host by itself, even where a connection-reuse master is live')
+    .option('--audit <file>', 'append one JSON line per host connection (default: the Audit line of ~/.eic-ssh/config)')
     .addHelpText('after', RUN_EXIT_HELP);
-  type Parsed = { parallel?: string; group?: boolean; json?: boolean; login?: string; port?: string; via?: string; allStates?: boolean; filter?: string[]; connectTimeout?: string; profile?: string; region?: string; reuse?: boolean };
+  type Parsed = { parallel?: string; group?: boolean; json?: boolean; login?: string; port?: string; via?: string; allStates?: boolean; filter?: string[]; connectTimeout?: string; profile?: string; region?: string; reuse?: boolean; audit?: string };
   const o = parseWithCommander<Parsed>(program, before, io, 'run');
   if (o === 'help-shown') return o;
   if (command.length === 0) throw new UsageError('run: no command given', "put it after '--': eic-ssh run 'web-*' -- uptime");
@@ -108,6 +115,7 @@ export function parseRunArgs(argv: string[], io: Io): RunOptions | 'help-shown' 
     profile: o.profile,
     region: o.region,
     reuse: o.reuse !== false,
+    ...(o.audit !== undefined ? { audit: o.audit } : {}),
   };
 }
 
@@ -122,7 +130,11 @@ export async function runCommand(argv: string[], io: Io, deps: Deps): Promise<nu
   if (options === 'help-shown') return 0;
   const selector = parseSelector(options.selector);
   const filters = options.filters.map(parseFilterOption);
-  const aws = await deps.createAws({ region: options.region, profile: options.profile, env: io.env });
+  // The user config's defaults apply per host as to a single connection (user-config.ts).
+  const config = await loadUserConfig(io.env, deps.homeDir);
+  const auditFile = options.audit ? expandHome(options.audit, deps.homeDir) : config.audit;
+  // One STS GetCallerIdentity for the whole run, not one per audited host.
+  const aws = onceCallerIdentity(await deps.createAws({ region: options.region, profile: options.profile, env: io.env }));
   // Hosts with a live connection-reuse master go through it (run-reuse.ts); a bad
   // EIC_SSH_REUSE fails here, before any AWS call.
   const reuse = await runReuse(options, aws, io, deps);
@@ -187,11 +199,15 @@ export async function runCommand(argv: string[], io: Io, deps: Deps): Promise<nu
     if (viaMaster) {
       // MuxConnection offers the part of ssh2's Client that execCapture uses (mux/client.ts).
       const report = await execute(viaMaster.connection as unknown as Client, viaMaster.route, true);
+      const facts = viaMaster.connection.facts;
+      if (report && auditFile && facts) {
+        await appendAuditLine(auditFile, reusedAuditRecord(facts, { startedAt: t0, startedMaster: false }, await callerArn(aws), report.exitStatus ?? 255));
+      }
       if (report) return report;
     }
     let connected;
     try {
-      connected = await connectToInstance(
+      connected = await connectAudited(
         {
           target: instance.instanceId,
           resolved: instance,
@@ -203,8 +219,10 @@ export async function runCommand(argv: string[], io: Io, deps: Deps): Promise<nu
           region: options.region,
           keyType: 'ed25519',
           strictHostKeyChecking: 'accept-new',
+          hostKeySource: config.hostKeySource,
           quiet: true,
         },
+        auditFile,
         io,
         hostDeps,
         quiet,
@@ -212,7 +230,9 @@ export async function runCommand(argv: string[], io: Io, deps: Deps): Promise<nu
     } catch (error) {
       return output.finish({ ...base, route: null, reused: false, status: 'unreachable', exitStatus: null, error: oneLine(error), timings: timings(null) });
     }
-    return (await execute(connected.client, connected.route, false))!;
+    const report = (await execute(connected.client, connected.route, false))!;
+    await connected.finishAudit(report.exitStatus ?? 255);
+    return report;
   };
 
   try {
@@ -229,4 +249,10 @@ export async function runCommand(argv: string[], io: Io, deps: Deps): Promise<nu
 function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0];
+}
+
+// The same Aws, asking STS who we are at most once (audit lines name the caller).
+function onceCallerIdentity(aws: Aws): Aws {
+  let identity: ReturnType<Aws['getCallerIdentity']> | undefined;
+  return Object.assign(Object.create(aws) as Aws, { getCallerIdentity: () => (identity ??= aws.getCallerIdentity()) });
 }

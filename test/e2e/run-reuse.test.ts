@@ -6,7 +6,7 @@
 // its SSH connection ($SSH_CONNECTION field 3: that instance's own sshd). Every master
 // a test starts is stopped (`reuse --stop`) or, if a test failed first, killed by pid.
 import { spawn } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -136,8 +136,17 @@ describe('eic-ssh run through a live reuse master', () => {
 
     const since = sandbox.world.calls.length;
     const [logins1, logins2] = [logins('web-1'), logins('web-2')];
-    const result = await cli(['run', 'web-*', '--json', '--', COMMAND]);
+    const audit = join(state, 'audit.jsonl');
+    const result = await cli(['run', 'web-*', '--json', '--audit', audit, '--', COMMAND]);
     const byHost = reports(result.stdout);
+    // --audit: web-1's line names the master's push and key (reused), web-2's its own push.
+    const masterPush = sandbox.world.calls.slice(0, since).filter((c) => c.operation === 'SendSSHPublicKey' && c.params.InstanceId === web1.id).at(-1)!;
+    const ownPush = sandbox.world.calls.slice(since).find((c) => c.operation === 'SendSSHPublicKey' && c.params.InstanceId === web2.id)!;
+    const lines = new Map(readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).map((l) => [l.instance, l]));
+    expect(lines.size).toBe(2);
+    expect(lines.get(web1.id)).toMatchObject({ osUser: web1.user, route: 'direct', pushRequestId: masterPush.requestId, exitStatus: 7, reused: true, caller: sandbox.principal.arn });
+    expect(lines.get(web2.id)).toMatchObject({ osUser: web2.user, route: 'direct', pushRequestId: ownPush.requestId, exitStatus: 7, caller: sandbox.principal.arn });
+    expect(lines.get(web2.id)!.reused).toBeUndefined();
     expect(byHost.get('web-1')).toMatchObject({
       instanceId: web1.id,
       route: 'direct',

@@ -4,6 +4,8 @@
 // printing the server address of its SSH connection ($SSH_CONNECTION, field 3), which
 // is that instance's own sshd address, and exits 3 when the address's last octet is a
 // multiple of 4: per-host status, output and exit status are all checked.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main.js';
 import { generateFleet } from '../../src/sandbox/fleet-gen.js';
@@ -102,6 +104,33 @@ describe('eic-ssh run over 50 instances', () => {
       expect(result.stdoutText).toMatch(new RegExp(`=== ${n} \\(${i.instanceId}\\) exit 0 via (direct|eice|ssm)\\none\\ntwo\\n`));
     }
     expect(result.stderr).toBe('eic-ssh run: 3 succeeded, 0 failed, 0 unreachable (of 3)\n');
+  }, 60_000);
+
+  it('--audit writes one line per host connection, and asks STS who we are once', async () => {
+    const audit = join(sandbox.home, `run-audit-${Date.now()}.jsonl`);
+    const since = sandbox.world.calls.length;
+    const names = ['node-1', 'node-2', 'node-3', 'node-4'];
+    const result = await sandbox.run(['run', names.join(','), '--audit', audit, '--', COMMAND]);
+    const calls = sandbox.world.calls.slice(since);
+    const pushes = calls.filter((c) => c.operation === 'SendSSHPublicKey' && c.status === 200);
+    expect(calls.filter((c) => c.operation === 'GetCallerIdentity')).toHaveLength(1);
+    const lines = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(names.length);
+    expect(statSync(audit).mode & 0o777).toBe(0o600);
+    const byInstance = new Map(lines.map((l) => [l.instance, l]));
+    for (const name of names) {
+      const instance = sandbox.instance(name);
+      const line = byInstance.get(instance.instanceId)!;
+      const push = pushes.find((c) => c.params.InstanceId === instance.instanceId)!;
+      expect(line.caller).toBe(sandbox.principal.arn);
+      expect(line.osUser).toBe(push.params.InstanceOSUser);
+      expect(line.pushRequestId).toBe(push.requestId);
+      expect(line.keyFingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+      expect(['direct', 'eice', 'ssm']).toContain(line.route);
+      expect(line.exitStatus).toBe(expectedExit(instance));
+      expect(line.reused).toBeUndefined();
+    }
+    expect(result.code).toBe(names.some((n) => expectedExit(sandbox.instance(n)) !== 0) ? 1 : 0);
   }, 60_000);
 
   it('Ctrl-C stops the running commands, starts no more, and reports what ran', async () => {
