@@ -41,7 +41,9 @@ Options (a subset of ssh(1), same meaning):
   -i <file>          use and push your own private key instead of an ephemeral one
   -o <Key=Value>     StrictHostKeyChecking {yes | accept-new | no}, UserKnownHostsFile,
                      ConnectTimeout, ServerAliveInterval, ServerAliveCountMax,
-                     User, Port, IdentityFile, RequestTTY
+                     User, Port, IdentityFile, RequestTTY, and for connection reuse
+                     ControlMaster (no: off), ControlPersist <time> (no: off),
+                     ControlPath (none: off; masters live in ~/.eic-ssh/mux)
   -t, -tt            request a pseudo-terminal (-tt: even without a local terminal)
   -T                 never request a pseudo-terminal
   -e {<char> | none} escape character for ~. (default: ~)
@@ -57,6 +59,8 @@ Options (a subset of ssh(1), same meaning):
   -N                 no command: only forward, until Ctrl-C
   -f                 go to the background once authenticated (with -N or a command)
   -C                 compress (zlib)
+  -S <path | none>   like ControlPath (none: no connection reuse)
+  -O {check | exit}  ask the target's reuse master: is it running / exit
   -F <file>          read User, Port, HostName, IdentityFile, Compression, *Forward and
                      the -o options from the file's Host blocks matching <target>
   --                 end of options

@@ -16,7 +16,8 @@ import type { Deps } from '../deps.js';
 import { EicError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { CopyFs } from '../copy/file-system.js';
-import { connectMaster, MuxConnection } from '../mux/client.js';
+import { askMaster, connectMaster, MuxConnection } from '../mux/client.js';
+import { STATUS, STOP } from '../mux/protocol.js';
 import { openMuxFs } from '../mux/fs.js';
 import { ensurePrivateDirectory, muxDirectory, muxKey, parseDuration, socketPath } from '../mux/paths.js';
 import { stateDir } from './state-dir.js';
@@ -177,4 +178,17 @@ export async function reusedCopyFs(
   if (!socket) return undefined;
   v.log(`reuse      ${path}`);
   return openMuxFs(socket, endpoint.user ? `${endpoint.user}@${endpoint.target}` : endpoint.target);
+}
+
+// `eic-ssh -O check|exit [user@]TARGET`, as ssh -O does for a ControlMaster: asks the
+// master of this target's mux key, with ssh's messages and exit statuses.
+export async function controlRequest(options: SshOptions & { controlCommand: 'check' | 'exit' }, io: Io, deps: Deps): Promise<number> {
+  const { path } = muxSocketFor(options, io, deps);
+  const reply = await askMaster(path, options.controlCommand === 'check' ? STATUS : STOP);
+  if (!reply) {
+    io.stderr.write(`Control socket connect(${path}): No such file or directory\n`);
+    return 255;
+  }
+  io.stderr.write(options.controlCommand === 'check' ? `Master running (pid=${reply.pid})\n` : 'Exit request sent.\n');
+  return 0;
 }

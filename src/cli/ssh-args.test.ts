@@ -45,6 +45,15 @@ describe('parseSshArgs', () => {
     [['-o', 'ConnectTimeout=5', 'h'], { connectTimeoutSeconds: 5 }],
     [['-o', 'UserKnownHostsFile=/tmp/kh', 'h'], { userKnownHostsFile: '/tmp/kh' }],
     [['-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=2', 'h'], { serverAliveIntervalSeconds: 10, serverAliveCountMax: 2 }],
+    // Connection reuse in ssh's words.
+    [['-o', 'ControlMaster=no', 'h'], { reuse: false }],
+    [['-o', 'ControlMaster=auto', '-o', 'ControlPersist=10m', 'h'], { reuse: true, persistMs: 600_000 }],
+    [['-o', 'ControlPersist=yes', 'h'], { persistMs: 7 * 24 * 3_600_000 }],
+    [['-o', 'ControlPersist=no', 'h'], { reuse: false }],
+    [['-o', 'ControlPath=none', 'h'], { reuse: false }],
+    [['-S', 'none', 'h'], { reuse: false }],
+    [['-O', 'check', 'h'], { controlCommand: 'check' }],
+    [['-Oexit', 'h'], { controlCommand: 'exit' }],
     [['-i', '~/.ssh/id_ed25519', 'h'], { identityFile: '~/.ssh/id_ed25519' }],
   ])('parses %j', (argv, expected) => {
     expect(parseSshArgs(argv)).toMatchObject(expected);
@@ -60,6 +69,12 @@ describe('parseSshArgs', () => {
       verbosity: 0,
       quiet: false,
     });
+  });
+
+  it('accepts a ControlPath or -S path and leaves reuse as it was (masters live in eic-ssh\'s own directory)', () => {
+    expect(parseSshArgs(['-o', 'ControlPath=~/.ssh/cm-%C', 'h']).reuse).toBeUndefined();
+    expect(parseSshArgs(['-S/tmp/ctl', 'h']).reuse).toBeUndefined();
+    expect(parseSshArgs(['-S', '/tmp/ctl', '--reuse', 'h']).reuse).toBe(true);
   });
 
   it('keeps the first user given, as ssh does', () => {
@@ -89,6 +104,9 @@ describe('parseSshArgs', () => {
     [['--key-type', 'dsa', 'h'], /--key-type must be/],
     [['@h'], /is not \[user@\]target/],
     [['-e', 'ab', 'h'], /bad escape character/],
+    [['-O', 'forward', 'h'], /-O forward is not supported/],
+    [['-o', 'ControlMaster=sometimes', 'h'], /bad value 'sometimes'/],
+    [['-o', 'ControlPersist=forever', 'h'], /ControlPersist: 'forever' is not a duration/],
   ])('rejects %j with a clear message', (argv, message) => {
     const error = usageError(argv);
     expect(error.message).toMatch(message);

@@ -39,15 +39,17 @@ export interface SshOptions extends SshConfigOptions, ForwardingOptions {
   // --persist TIME (implies --reuse; undefined = EIC_SSH_PERSIST or 5 min).
   reuse?: boolean;
   persistMs?: number;
+  // -O check|exit: ask this target's reuse master (mux-session.ts controlRequest).
+  controlCommand?: 'check' | 'exit';
 }
 
 // ssh flags that take no value and that we implement.
 const BOOLEAN_FLAGS = new Set(['t', 'T', 'v', 'q', 'N', 'C', 'f']);
 // ssh flags that take a value and that we implement.
-const VALUE_FLAGS = new Set(['l', 'p', 'i', 'o', 'e', 'L', 'R', 'D', 'F']);
+const VALUE_FLAGS = new Set(['l', 'p', 'i', 'o', 'e', 'L', 'R', 'D', 'F', 'S', 'O']);
 // ssh flags we know but do not implement (yet): a clear error, not "unknown".
 // (-N -C -f -L -R -D -F are implemented: forward-args.ts, background.ts.)
-const UNSUPPORTED_FLAGS = new Set('46AaGgKkMnsXxYyBbcEIJmOPQSWw'.split(''));
+const UNSUPPORTED_FLAGS = new Set('46AaGgKkMnsXxYyBbcEIJmPQWw'.split(''));
 
 const LONG_VALUE_OPTIONS = new Set(['via', 'key-type', 'profile', 'region', 'eice-id', 'max-tunnel-duration', 'filter', 'host-key-source', 'audit']);
 
@@ -166,6 +168,19 @@ function applyShort(options: SshOptions, flag: string, value: string): void {
     case 'e':
       options.escapeChar = parseEscapeChar(value);
       return;
+    case 'S':
+      // ssh's ControlPath: none turns reuse off; a path needs nothing (our masters live
+      // in eic-ssh's own private directory).
+      if (value.toLowerCase() === 'none') options.reuse = false;
+      return;
+    case 'O': {
+      const command = value.toLowerCase();
+      if (command !== 'check' && command !== 'exit') {
+        throw new UsageError(`-O ${value} is not supported by eic-ssh`, 'eic-ssh supports -O check and -O exit (eic-ssh reuse lists and stops masters)');
+      }
+      options.controlCommand = command;
+      return;
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 // is an error that lists what is supported: silently ignoring an option could make a
 // script believe it got a behaviour (say, strict host-key checking) that it did not.
 import { UsageError } from '../errors.js';
+import { parseDuration } from '../mux/paths.js';
 
 export type StrictHostKeyChecking = 'yes' | 'accept-new' | 'no';
 
@@ -16,7 +17,13 @@ export interface SshConfigOptions {
   serverAliveIntervalSeconds?: number;
   serverAliveCountMax?: number;
   requestTty: 'auto' | 'force' | 'force-always' | 'disable';
+  // Connection reuse (mux-session.ts): from ControlMaster / ControlPersist / ControlPath.
+  reuse?: boolean;
+  persistMs?: number;
 }
+
+// ControlPersist yes (or 0) means "forever" to ssh; our masters live at most 7 days.
+const PERSIST_FOREVER = 7 * 24 * 3_600_000;
 
 type Setter = (options: SshConfigOptions, value: string, keyword: string) => void;
 
@@ -59,6 +66,23 @@ const SETTERS: Record<string, Setter> = {
   identityfile: (o, v) => {
     o.identityFile ??= v;
   },
+  // Connection reuse in ssh's words (ssh_config(5)). eic-ssh keeps its masters in its own
+  // private directory, so a ControlPath other than none needs no action. ControlMaster no
+  // and ControlPersist no both mean "no master to come back to": reuse off.
+  controlmaster: (o, v, k) => {
+    const map: Record<string, boolean> = { yes: true, auto: true, ask: true, autoask: true, no: false };
+    const reuse = map[v.toLowerCase()];
+    if (reuse === undefined) throw badValue(k, v, 'yes, auto, ask, autoask or no');
+    o.reuse = reuse;
+  },
+  controlpersist: (o, v, k) => {
+    const value = v.toLowerCase();
+    if (value === 'no') o.reuse = false;
+    else o.persistMs = value === 'yes' || value === '0' ? PERSIST_FOREVER : parseDuration(v, `-o ${k}`);
+  },
+  controlpath: (o, v) => {
+    if (v.toLowerCase() === 'none') o.reuse = false;
+  },
   requesttty: (o, v, k) => {
     const map: Record<string, SshConfigOptions['requestTty']> = { auto: 'auto', yes: 'force', force: 'force-always', no: 'disable' };
     const mode = map[v.toLowerCase()];
@@ -77,6 +101,9 @@ export const SUPPORTED_SSH_OPTIONS = [
   'Port',
   'IdentityFile',
   'RequestTTY',
+  'ControlMaster',
+  'ControlPersist',
+  'ControlPath',
 ];
 
 export function applySshOption(options: SshConfigOptions, text: string): void {

@@ -13,7 +13,7 @@ import { expandHome } from './state-dir.js';
 import { loadUserConfig } from './user-config.js';
 import { firstByteWatch } from './first-byte.js';
 import { decidePty } from './pty-decision.js';
-import { connectReused, reuseWanted } from './mux-session.js';
+import { connectReused, controlRequest, reuseWanted } from './mux-session.js';
 import type { MuxConnection } from '../mux/client.js';
 import { appendAuditLine, callerArn, reusedAuditRecord } from './audit.js';
 import type { SshOptions } from './ssh-args.js';
@@ -23,6 +23,10 @@ import { verbose, type Verbose } from './verbose.js';
 export async function runSsh(commandLine: SshOptions, io: Io, deps: Deps, argv?: string[]): Promise<number> {
   const options = commandLine.configFile ? await (await import('./ssh-config-file.js')).applyConfigFile(commandLine, deps.homeDir) : commandLine;
   const v = verbose(io, options.verbosity, deps.now);
+  if (options.controlCommand) {
+    if (options.target === undefined) throw new UsageError(`-O ${options.controlCommand} needs a target`, `for example: eic-ssh -O ${options.controlCommand} ec2-user@web-1`);
+    return controlRequest({ ...options, controlCommand: options.controlCommand }, io, deps);
+  }
   // No TARGET on a terminal: pick one (picker.ts); without a terminal it stays an error.
   if (options.target === undefined) {
     const { canPick, pickInstance } = await import('./picker.js');

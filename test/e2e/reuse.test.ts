@@ -175,6 +175,27 @@ describe('eic-ssh --reuse', () => {
     expect(typo.stderr).toMatch(/^eic-ssh: EIC_SSH_REUSE='sometimes' is not yes or no\n {2}hint: /);
   });
 
+  it('speaks ssh\'s reuse options: -O check, -O exit, -o ControlMaster=no, -S none', async () => {
+    freshState();
+    const before = pushes();
+    expect((await cli([`${user}@web-1`, 'true'])).code).toBe(0);
+    const [master] = await list();
+    const check = await cli(['-O', 'check', `${user}@web-1`]);
+    expect(check.stderr).toBe(`Master running (pid=${master.pid})\n`);
+    expect(check.code).toBe(0);
+    for (const off of [['-o', 'ControlMaster=no'], ['-S', 'none'], ['-o', 'ControlPath=none']]) {
+      expect((await cli([...off, `${user}@web-1`, 'true'])).code).toBe(0);
+    }
+    expect(pushes() - before).toBe(4); // the master's, then one for each run that opted out
+    const exit = await cli(['-O', 'exit', `${user}@web-1`]);
+    expect(exit.stderr).toBe('Exit request sent.\n');
+    expect(exit.code).toBe(0);
+    expect(await gone(master.pid)).toBe(true);
+    const none = await cli(['-O', 'check', `${user}@web-1`]);
+    expect(none.stderr).toMatch(/^Control socket connect\(.*\/mux\/[0-9a-f]{20}\.sock\): No such file or directory\n$/);
+    expect(none.code).toBe(255);
+  });
+
   it('--audit writes one line per session through a master, with the master\'s push and key', async () => {
     freshState();
     const audit = join(state, 'audit.jsonl');
