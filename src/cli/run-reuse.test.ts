@@ -58,7 +58,7 @@ async function fakeMaster(key: string, target: string): Promise<void> {
   servers.push(server);
 }
 
-function lookup(options: Partial<RunReuseOptions>, env: Record<string, string> = {}) {
+function lookup(options: Partial<RunReuseOptions>, env: Record<string, string> = {}, config: { reuse?: boolean } = {}) {
   const imagesAsked: string[][] = [];
   const aws = {
     describeImages: async (ids: string[]) => {
@@ -67,7 +67,7 @@ function lookup(options: Partial<RunReuseOptions>, env: Record<string, string> =
     },
   };
   const io = testIo({ env: { ...ENV, EIC_SSH_HOME: state, ...env } });
-  const reuse = runReuse({ reuse: true, via: 'auto', ...options }, aws, io, { ...systemDeps(), homeDir: home });
+  const reuse = runReuse({ reuse: true, via: 'auto', ...options }, aws, io, { ...systemDeps(), homeDir: home }, config);
   return { reuse, imagesAsked };
 }
 
@@ -114,7 +114,7 @@ describe('runReuse', () => {
     await fakeMaster(muxKey({ target: instance.instanceId, user: 'admin', via: 'auto' }, ENV), `admin@${instance.instanceId} (direct)`);
     expect(await lookup({ user: 'admin', reuse: false }).reuse).toBeUndefined();
     expect(await lookup({ user: 'admin' }, { EIC_SSH_REUSE: '0' }).reuse).toBeUndefined();
-    writeFileSync(join(state, 'config'), 'Reuse no\n');
-    expect(await lookup({ user: 'admin' }).reuse).toBeUndefined();
+    expect(await lookup({ user: 'admin' }, {}, { reuse: false }).reuse).toBeUndefined();
+    expect(await lookup({ user: 'admin' }, { EIC_SSH_REUSE: '1' }, { reuse: false }).reuse).toBeDefined();
   });
 });

@@ -21,7 +21,6 @@ import type { Via } from '../tunnel/route.js';
 import { reuseFromEnv } from './mux-session.js';
 import { DEFAULT_OS_USER } from './reach-instance.js';
 import { stateDir } from './state-dir.js';
-import { loadUserConfig } from './user-config.js';
 
 export interface RunReuseOptions {
   reuse: boolean; // false: --no-reuse
@@ -54,13 +53,18 @@ export function runReuseWanted(options: { reuse: boolean }, env: Record<string, 
 // undefined when reuse is off or no master can exist (no socket in the mux directory).
 // A mux directory of another user is never entered (paths.ts): an error when
 // EIC_SSH_REUSE=1 asked for reuse, else every host simply connects by itself.
-export async function runReuse(options: RunReuseOptions, aws: Pick<Aws, 'describeImages'>, io: Io, deps: Deps): Promise<RunReuse | undefined> {
-  if (!runReuseWanted(options, io.env)) return undefined;
+export async function runReuse(
+  options: RunReuseOptions,
+  aws: Pick<Aws, 'describeImages'>,
+  io: Io,
+  deps: Deps,
+  config: { reuse?: boolean } = {},
+): Promise<RunReuse | undefined> {
+  if (!runReuseWanted(options, io.env, config)) return undefined;
   const state = stateDir(io.env, deps.homeDir);
   const directory = muxDirectory(state);
   const names = await readdir(directory).catch(() => [] as string[]);
   if (!names.some((n) => n.endsWith('.sock'))) return undefined;
-  if (!runReuseWanted(options, io.env, await loadUserConfig(io.env, deps.homeDir))) return undefined;
   try {
     await ensurePrivateDirectory(directory);
   } catch (error) {

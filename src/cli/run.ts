@@ -137,7 +137,7 @@ export async function runCommand(argv: string[], io: Io, deps: Deps): Promise<nu
   const aws = onceCallerIdentity(await deps.createAws({ region: options.region, profile: options.profile, env: io.env }));
   // Hosts with a live connection-reuse master go through it (run-reuse.ts); a bad
   // EIC_SSH_REUSE fails here, before any AWS call.
-  const reuse = await runReuse(options, aws, io, deps);
+  const reuse = await runReuse(options, aws, io, deps, config);
   const instances = await selectInstances(aws, selector, { filters, allStates: options.allStates });
   const labels = hostLabels(instances);
   const width = Math.min(24, Math.max(...[...labels.values()].map((l) => l.length)));
