@@ -2,17 +2,13 @@
 // processes: the first `--reuse` invocation starts a detached master; later ones go
 // through its private Unix socket with no second SendSSHPublicKey and no second SSH
 // login. Every master a test starts is stopped or killed by pid (afterEach).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT_CLI } from '../support/pty-run.js';
+import { alive, gone, ReuseMasters } from '../support/reuse-masters.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox-cli.js';
 
 let sandbox: TestSandbox;
-let state: string;
-let env: Record<string, string>;
 let webId: string;
 let user: string;
 
@@ -26,68 +22,14 @@ afterAll(async () => {
 });
 
 // A fresh state directory per test: its own mux directory and masters.
-let started: number[] = [];
-const freshState = () => {
-  state = mkdtempSync(join(tmpdir(), 'eic-reuse-'));
-  env = { ...(sandbox.env as Record<string, string>), PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: state, EIC_SSH_HOME: state };
-};
-afterEach(async () => {
-  for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  started = [];
-  rmSync(state, { recursive: true, force: true });
-});
-
-interface Result {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-function cli(args: string[], options: { stdin?: Buffer; env?: Record<string, string> } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BUILT_CLI, ...args], { env: { ...env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    // Resolve on 'close' (all output read), not 'exit'.
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
-    child.stdin.end(options.stdin ?? Buffer.alloc(0));
-  });
-}
+const masters = new ReuseMasters(() => sandbox, 'eic-reuse-');
+const freshState = () => masters.fresh();
+afterEach(() => masters.cleanUp());
+const cli = (args: string[], options?: { stdin?: Buffer; env?: Record<string, string> }) => masters.cli(args, options);
+const list = () => masters.list();
 
 const pushes = () => sandbox.world.calls.filter((c) => c.operation === 'SendSSHPublicKey').length;
 const logins = () => (sandbox.runtime(webId).sshdLog().match(/Accepted publickey/g) ?? []).length;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function list(): Promise<Array<{ socket: string; target: string; pid: number }>> {
-  const result = await cli(['reuse', '--list']);
-  expect(result.code).toBe(0);
-  const rows = result.stdout.toString().split('\n').filter((l) => l !== '' && !l.startsWith('SOCKET\t'));
-  const masters = rows.map((row) => {
-    const [socket, target, , , pid] = row.split('\t');
-    return { socket, target, pid: Number(pid) };
-  });
-  for (const m of masters) if (!started.includes(m.pid)) started.push(m.pid);
-  return masters;
-}
-
-// Bounded wait for a process to be gone (the master's own idle timer, or --stop).
-async function gone(pid: number, withinMs = 15_000): Promise<boolean> {
-  for (const deadline = Date.now() + withinMs; Date.now() < deadline; ) {
-    if (!alive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return !alive(pid);
-}
 
 describe('eic-ssh --reuse', () => {
   it('a second invocation reuses the master: no push, no SSH login, byte-exact stdin, exit status', async () => {
@@ -141,7 +83,7 @@ describe('eic-ssh --reuse', () => {
     freshState();
     expect((await cli(['--reuse', `${user}@web-1`, 'true'])).code).toBe(0);
     const [master] = await list();
-    const dir = join(state, 'mux');
+    const dir = join(masters.state, 'mux');
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(master.socket).isSocket()).toBe(true);
     expect(statSync(master.socket).mode & 0o777).toBe(0o600);
@@ -163,7 +105,7 @@ describe('eic-ssh --reuse', () => {
     expect(pushes() - before).toBe(2);
     expect((await cli([`${user}@web-1`, 'true'], { env: { EIC_SSH_REUSE: '0' } })).code).toBe(0);
     expect(pushes() - before).toBe(3);
-    writeFileSync(join(state, 'config'), 'Reuse no\n');
+    writeFileSync(join(masters.state, 'config'), 'Reuse no\n');
     expect((await cli([`${user}@web-1`, 'true'])).code).toBe(0);
     expect(pushes() - before).toBe(4);
     // --reuse on the command line beats the config file.
@@ -198,7 +140,7 @@ describe('eic-ssh --reuse', () => {
 
   it('--audit writes one line per session through a master, with the master\'s push and key', async () => {
     freshState();
-    const audit = join(state, 'audit.jsonl');
+    const audit = join(masters.state, 'audit.jsonl');
     const pushCallsBefore = sandbox.world.calls.filter((c) => c.operation === 'SendSSHPublicKey').length;
     const first = await cli(['--audit', audit, `${user}@web-1`, 'exit 3']);
     expect(first.code).toBe(3);
@@ -271,7 +213,7 @@ describe('eic-ssh --reuse', () => {
     process.kill(master.pid, 'SIGKILL');
     expect(await gone(master.pid)).toBe(true);
     expect(await list()).toEqual([]);
-    expect(readdirSync(join(state, 'mux')).filter((n) => n.endsWith('.sock'))).toEqual([]);
+    expect(readdirSync(join(masters.state, 'mux')).filter((n) => n.endsWith('.sock'))).toEqual([]);
   });
 
   it('the master exits by itself after the idle time', async () => {
@@ -295,8 +237,8 @@ describe('eic-ssh --reuse', () => {
     expect((await cli(['--reuse', `${user}@web-1`, 'true'])).code).toBe(0);
     const before = pushes();
     const loginsBefore = logins();
-    const local = join(state, 'payload.bin');
-    const back = join(state, 'back.bin');
+    const local = join(masters.state, 'payload.bin');
+    const back = join(masters.state, 'back.bin');
     const bytes = Buffer.alloc(1_500_000);
     for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + (i >> 10)) & 0xff;
     writeFileSync(local, bytes);
@@ -321,12 +263,12 @@ describe('eic-ssh --reuse', () => {
 
   it('in-process invocations use a live master too (and do not start one)', async () => {
     freshState();
-    const inProcess = await sandbox.run(['--reuse', `${user}@web-1`, 'true'], { env: { EIC_SSH_HOME: state } });
+    const inProcess = await sandbox.run(['--reuse', `${user}@web-1`, 'true'], { env: { EIC_SSH_HOME: masters.state } });
     expect(inProcess.code).toBe(0);
     expect(await list()).toEqual([]); // no selfCommand in-process: connected by itself
     expect((await cli(['--reuse', `${user}@web-1`, 'true'])).code).toBe(0);
     const before = pushes();
-    const reused = await sandbox.run(['--reuse', `${user}@web-1`, 'echo in-process'], { env: { EIC_SSH_HOME: state } });
+    const reused = await sandbox.run(['--reuse', `${user}@web-1`, 'echo in-process'], { env: { EIC_SSH_HOME: masters.state } });
     expect(reused.stdoutText).toBe('in-process\n');
     expect(reused.code).toBe(0);
     expect(pushes()).toBe(before);

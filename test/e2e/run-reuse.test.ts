@@ -5,17 +5,13 @@
 // Each host proves where its command ran by its login name and the server address of
 // its SSH connection ($SSH_CONNECTION field 3: that instance's own sshd). Every master
 // a test starts is stopped (`reuse --stop`) or, if a test failed first, killed by pid.
-import { spawn } from 'node:child_process';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BUILT_CLI } from '../support/pty-run.js';
+import { alive, gone, ReuseMasters } from '../support/reuse-masters.js';
 import { startTestSandbox, type TestSandbox } from '../support/sandbox-cli.js';
 
 let sandbox: TestSandbox;
-let state: string;
-let env: Record<string, string>;
 const host = (name: string) => {
   const instance = sandbox.instance(name);
   return { id: instance.instanceId, address: instance.hostAddress, user: sandbox.userOf(name) };
@@ -28,63 +24,11 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-let started: number[] = [];
-const freshState = () => {
-  state = mkdtempSync(join(tmpdir(), 'eic-run-reuse-'));
-  env = { ...(sandbox.env as Record<string, string>), PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: state, EIC_SSH_HOME: state };
-};
-afterEach(async () => {
-  for (const pid of started) if (alive(pid)) process.kill(pid, 'SIGKILL');
-  started = [];
-  rmSync(state, { recursive: true, force: true });
-});
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BUILT_CLI, ...args], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function gone(pid: number, withinMs = 15_000): Promise<boolean> {
-  for (const deadline = Date.now() + withinMs; Date.now() < deadline; ) {
-    if (!alive(pid)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return !alive(pid);
-}
-
-async function list(): Promise<Array<{ socket: string; target: string; pid: number }>> {
-  const result = await cli(['reuse', '--list']);
-  expect(result.code).toBe(0);
-  const rows = result.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('SOCKET\t'));
-  const masters = rows.map((row) => {
-    const [socket, target, , , pid] = row.split('\t');
-    return { socket, target, pid: Number(pid) };
-  });
-  for (const m of masters) if (!started.includes(m.pid)) started.push(m.pid);
-  return masters;
-}
+const masters = new ReuseMasters(() => sandbox, 'eic-run-reuse-');
+const freshState = () => masters.fresh();
+afterEach(() => masters.cleanUp());
+const cli = (args: string[], env?: Record<string, string>) => masters.cli(args, { env });
+const list = () => masters.list();
 
 // Starts the master for user@web-1; returns it as `reuse --list` shows it.
 async function startWebMaster(): Promise<{ socket: string; target: string; pid: number }> {
@@ -93,9 +37,9 @@ async function startWebMaster(): Promise<{ socket: string; target: string; pid: 
   // The sandbox's known_hosts file is shared: the host key is new only the first time.
   expect(['', `Warning: Permanently added '${web1.id}' (ED25519) to the list of known hosts.\n`]).toContain(first.stderr);
   expect(first.code).toBe(0);
-  const masters = await list();
-  expect(masters).toHaveLength(1);
-  return masters[0];
+  const listed = await list();
+  expect(listed).toHaveLength(1);
+  return listed[0];
 }
 
 // The SendSSHPublicKey calls made since `since` (an index into the call log), by instance id.
@@ -106,7 +50,7 @@ const pushedSince = (since: number) =>
     .map((c) => c.params.InstanceId as string)
     .sort();
 const logins = (name: string) => (sandbox.runtime(host(name).id).sshdLog().match(/Accepted publickey/g) ?? []).length;
-const muxEntries = () => readdirSync(join(state, 'mux')).filter((n) => n.endsWith('.sock'));
+const muxEntries = () => readdirSync(join(masters.state, 'mux')).filter((n) => n.endsWith('.sock'));
 
 interface Report {
   host: string;
@@ -130,15 +74,15 @@ describe('eic-ssh run through a live reuse master', () => {
     expect(master.target).toBe(`${web1.user}@${web1.id} (direct)`);
     // The master also answers under user@instance-id's keys (auto, and the route it got):
     // links to its own socket, which `reuse --list` did not list again.
-    const links = muxEntries().filter((n) => lstatSync(join(state, 'mux', n)).isSymbolicLink());
+    const links = muxEntries().filter((n) => lstatSync(join(masters.state, 'mux', n)).isSymbolicLink());
     expect(links).toHaveLength(2);
-    for (const link of links) expect(readlinkSync(join(state, 'mux', link))).toBe(basename(master.socket));
+    for (const link of links) expect(readlinkSync(join(masters.state, 'mux', link))).toBe(basename(master.socket));
 
     const since = sandbox.world.calls.length;
     const [logins1, logins2] = [logins('web-1'), logins('web-2')];
-    const audit = join(state, 'audit.jsonl');
+    const audit = join(masters.state, 'audit.jsonl');
     const result = await cli(['run', 'web-*', '--json', '--audit', audit, '--', COMMAND]);
-    const byHost = reports(result.stdout);
+    const byHost = reports(result.stdoutText);
     // --audit: web-1's line names the master's push and key (reused), web-2's its own push.
     const masterPush = sandbox.world.calls.slice(0, since).filter((c) => c.operation === 'SendSSHPublicKey' && c.params.InstanceId === web1.id).at(-1)!;
     const ownPush = sandbox.world.calls.slice(since).find((c) => c.operation === 'SendSSHPublicKey' && c.params.InstanceId === web2.id)!;
@@ -174,23 +118,23 @@ describe('eic-ssh run through a live reuse master', () => {
     // Prefix and group output through the master; run --via direct finds it too.
     const since2 = sandbox.world.calls.length;
     const prefixed = await cli(['run', 'web-1', '--', 'echo hi']);
-    expect(prefixed.stdout).toBe('web-1 | hi\n');
+    expect(prefixed.stdoutText).toBe('web-1 | hi\n');
     expect(prefixed.code).toBe(0);
     const grouped = await cli(['run', web1.id, '--group', '--via', 'direct', '--', 'echo grouped']);
-    expect(grouped.stdout).toBe(`=== web-1 (${web1.id}) exit 0 via direct (reused)\ngrouped\n`);
+    expect(grouped.stdoutText).toBe(`=== web-1 (${web1.id}) exit 0 via direct (reused)\ngrouped\n`);
     expect(grouped.code).toBe(0);
     expect(pushedSince(since2)).toEqual([]);
 
     // In-process (main() with the same state directory) uses the live master as well.
     const since3 = sandbox.world.calls.length;
-    const inProcess = await sandbox.run(['run', 'web-1', '--json', '--', 'echo in-process'], { env: { EIC_SSH_HOME: state } });
+    const inProcess = await sandbox.run(['run', 'web-1', '--json', '--', 'echo in-process'], { env: { EIC_SSH_HOME: masters.state } });
     expect(reports(inProcess.stdoutText).get('web-1')).toMatchObject({ reused: true, status: 'succeeded', stdout: 'in-process\n' });
     expect(pushedSince(since3)).toEqual([]);
 
     // eic-ssh user@instance-id rides the same master through the alias (no second master).
     const since4 = sandbox.world.calls.length;
     const byId = await cli(['--reuse', `${web1.user}@${web1.id}`, 'echo by-id']);
-    expect(byId.stdout).toBe('by-id\n');
+    expect(byId.stdoutText).toBe('by-id\n');
     expect(byId.code).toBe(0);
     expect(pushedSince(since4)).toEqual([]);
     expect(await list()).toHaveLength(1);
@@ -214,7 +158,7 @@ describe('eic-ssh run through a live reuse master', () => {
       const logins1 = logins('web-1');
       const result = await cli(['run', 'web-*', '--json', ...args, '--', 'echo ok'], extraEnv);
       expect(result.code).toBe(0);
-      const byHost = reports(result.stdout);
+      const byHost = reports(result.stdoutText);
       expect(byHost.get('web-1')).toMatchObject({ reused: false, status: 'succeeded', stdout: 'ok\n' });
       expect(byHost.get('web-2')).toMatchObject({ reused: false, status: 'succeeded', stdout: 'ok\n' });
       expect(pushedSince(since)).toEqual([web1.id, web2.id].sort());
@@ -223,7 +167,7 @@ describe('eic-ssh run through a live reuse master', () => {
     // The master connected directly; a run over SSM is keyed apart and connects by itself.
     const since = sandbox.world.calls.length;
     const overSsm = await cli(['run', 'web-1', '--json', '--via', 'ssm', '--', 'echo ssm']);
-    expect(reports(overSsm.stdout).get('web-1')).toMatchObject({ route: 'ssm', reused: false, stdout: 'ssm\n' });
+    expect(reports(overSsm.stdoutText).get('web-1')).toMatchObject({ route: 'ssm', reused: false, stdout: 'ssm\n' });
     expect(pushedSince(since)).toEqual([web1.id]);
     expect(alive(master.pid)).toBe(true);
     expect((await cli(['reuse', '--stop', 'web-1'])).code).toBe(0);
@@ -238,7 +182,7 @@ describe('eic-ssh run through a live reuse master', () => {
     expect(await gone(master.pid)).toBe(true);
     const since = sandbox.world.calls.length;
     const result = await cli(['run', 'web-1', '--json', '--', 'echo fresh']);
-    expect(reports(result.stdout).get('web-1')).toMatchObject({ reused: false, status: 'succeeded', stdout: 'fresh\n' });
+    expect(reports(result.stdoutText).get('web-1')).toMatchObject({ reused: false, status: 'succeeded', stdout: 'fresh\n' });
     expect(result.code).toBe(0);
     expect(pushedSince(since)).toEqual([host('web-1').id]);
     expect(await list()).toEqual([]);
