@@ -29,6 +29,8 @@ export async function reuseBench(sandbox: Sandbox, keyPath: string, knownHosts: 
   const ssh = [...sshBase, `${user}@${instance.publicIp}`, 'true'];
   const eicTimes: number[] = [];
   const sshTimes: number[] = [];
+  // For scale: the runtime's own start, which every eic-ssh invocation pays first.
+  const nodeTimes: number[] = [];
   // The price of reuse being on by default: the first invocation starts the master (one
   // more process) before its session, against the same invocation with --no-reuse.
   const firstTimes: number[] = [];
@@ -47,6 +49,7 @@ export async function reuseBench(sandbox: Sandbox, keyPath: string, knownHosts: 
     ok(await timed(ssh, env), 'ssh ControlMaster (starting the master)');
     for (let i = 0; i < SAMPLES; i++) {
       eicTimes.push(ok(await timed(eic, eicEnv), 'eic-ssh --reuse').ms);
+      nodeTimes.push(ok(await timed([process.execPath, '-e', '0'], eicEnv), 'node -e 0').ms);
       sshTimes.push(ok(await timed(ssh, env), 'ssh ControlMaster').ms);
     }
   } finally {
@@ -63,6 +66,7 @@ export async function reuseBench(sandbox: Sandbox, keyPath: string, knownHosts: 
     '| measure | eic-ssh --reuse | OpenSSH ControlMaster | ratio (eic-ssh / OpenSSH) |',
     '|---|---:|---:|---:|',
     `| \`true\` on a fresh process through an existing master | ${e} ms | ${s} ms | ${(e / s).toFixed(2)}× |`,
+    `| for scale: \`node -e 0\` (Node's own start, included above) | ${median(nodeTimes)} ms | | |`,
     '',
     `The first invocation with reuse on (it starts the master), against the same with --no-reuse, ${FIRST_SAMPLES} samples each, medians`,
     '',
