@@ -91,12 +91,16 @@ describe('SendSSHPublicKey success', () => {
   it('stores the key for 60 s and answers RequestId and Success', async () => {
     const key = ed25519Line();
     expect(key).toHaveLength(80); // a comment-less Ed25519 line is exactly the API minimum
+    // The sandbox clock runs in real time: the push lands somewhere in [before, after].
+    const before = Math.floor(world.clock.now() / 1000);
     const out = await push({ SSHPublicKey: key });
+    const after = Math.floor(world.clock.now() / 1000);
     expect(out.Success).toBe(true);
     expect(out.RequestId).toBe(out.$metadata.requestId);
-    expect(world.pushedKeys).toEqual([
-      { instanceId: RUNNING, osUser: 'ec2-user', publicKey: key, callerArn: BOB.arn, requestId: out.RequestId, expiresAt: Math.floor(world.clock.now() / 1000) + 60 },
-    ]);
+    const expiresAt = world.pushedKeys[0]?.expiresAt;
+    expect(world.pushedKeys).toEqual([{ instanceId: RUNNING, osUser: 'ec2-user', publicKey: key, callerArn: BOB.arn, requestId: out.RequestId, expiresAt }]);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 60);
+    expect(expiresAt).toBeLessThanOrEqual(after + 60);
     expect(world.calls).toEqual([
       expect.objectContaining({
         service: 'ec2-instance-connect',
