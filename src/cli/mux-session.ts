@@ -138,13 +138,16 @@ async function startMasterProcess(options: SshOptions, path: string, io: Io, dep
       // The master removes its log when it exits; nothing to show then.
     }
   };
+  let readyPid: number | undefined;
   const code = await awaitReady(child, {
     notReady: 'connection reuse: the master',
     cannotStart: 'connection reuse: cannot start the master',
     timeoutHint: 'try again with --no-reuse',
-    onReady: (pid) => v.log(`reuse      started master pid ${pid} on ${path}`),
+    onReady: (pid) => (readyPid = pid),
   });
+  // The master's own lines (its -v phases) first, then ours about it.
   relayLog();
+  if (readyPid !== undefined) v.log(`reuse      started master pid ${readyPid} on ${path}`);
   return code;
 }
 

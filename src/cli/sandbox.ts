@@ -153,9 +153,10 @@ async function demo(sandbox: Sandbox, io: Io, deps: Deps): Promise<number> {
   const user = web.osUsers[0];
   const command = 'echo "hello from $(hostname) as $(id -un): $(uname -sr)"';
   io.stderr.write(`eic-ssh sandbox: started ${sandbox.instances().length} instances; connecting to ${user}@web-1 (${web.instanceId})\n`);
-  io.stderr.write(`$ eic-ssh -v ${user}@web-1 '${command}'\n`);
+  // --no-reuse: the demo shows a whole fresh connection and leaves no master behind.
+  io.stderr.write(`$ eic-ssh -v --no-reuse ${user}@web-1 '${command}'\n`);
   const demoIo: Io = { ...io, env: { ...io.env, ...sandbox.env }, stdinIsTTY: false };
-  const code = await runSsh(parseSshArgs(['-v', `${user}@web-1`, command]), demoIo, deps);
+  const code = await runSsh(parseSshArgs(['-v', '--no-reuse', `${user}@web-1`, command]), demoIo, deps);
   const calls = sandbox.world.operations().join(', ');
   io.stderr.write(`eic-ssh sandbox: exit status ${code}; AWS calls made: ${calls}\n`);
   return code;
