@@ -78,7 +78,9 @@ export async function loadUserConfig(env: Record<string, string | undefined>, ho
     config = parseUserConfig(await readFile(file, 'utf8'), file);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new EicError('LOCAL_IO', `Cannot read ${file}`, { cause: error });
+    // ENOTDIR: a path component is a file, so there is no config file either.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new EicError('LOCAL_IO', `Cannot read ${file}`, { cause: error });
   }
   if (env.EIC_SSH_HOST_KEY_SOURCE) config.hostKeySource = parseHostKeySource(env.EIC_SSH_HOST_KEY_SOURCE, 'EIC_SSH_HOST_KEY_SOURCE');
   if (env.EIC_SSH_AUDIT) config.audit = env.EIC_SSH_AUDIT;

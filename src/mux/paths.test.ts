@@ -1,8 +1,9 @@
 // The mux key, socket path and duration parser (src/mux/paths.ts).
-import { mkdtempSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EicError } from '../errors.js';
 import { ensurePrivateDirectory, muxKey, parseDuration, socketPath } from './paths.js';
 
 const base = { target: 'web-1', user: 'ec2-user', via: 'auto' };
@@ -52,6 +53,12 @@ describe('ensurePrivateDirectory', () => {
       // Someone else's directory (simulated by expecting another uid) is refused.
       const mine = statSync(join(root, 'open')).uid;
       await expect(ensurePrivateDirectory(join(root, 'open'), mine + 1)).rejects.toThrow(/belongs to another user/);
+      // A file where a directory should be: an EicError with a hint, not a raw fs error.
+      writeFileSync(join(root, 'file'), '');
+      const error = await ensurePrivateDirectory(join(root, 'file', 'mux')).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EicError);
+      expect((error as EicError).message).toBe(`connection reuse: cannot create ${join(root, 'file', 'mux')} (ENOTDIR)`);
+      expect((error as EicError).hint).toMatch(/--no-reuse/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

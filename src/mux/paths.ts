@@ -61,8 +61,18 @@ export function socketPath(directory: string, key: string): string {
 // and nobody else can plant a socket there that would receive our sessions: a
 // directory owned by another user is refused (clients check it too, before connecting).
 export async function ensurePrivateDirectory(directory: string, uid: number = userInfo().uid): Promise<void> {
-  await mkdir(directory, { recursive: true, mode: 0o700 });
-  const info = await stat(directory);
+  let info;
+  try {
+    await mkdir(directory, { recursive: true, mode: 0o700 });
+    info = await stat(directory);
+  } catch (error) {
+    // A read-only home, a file where the directory should be: one clear error, which
+    // callers for whom reuse is only a default turn into "connect by yourself".
+    throw new EicError('LOCAL_IO', `connection reuse: cannot create ${directory} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      hint: 'set EIC_SSH_HOME to a writable directory of your own, or use --no-reuse',
+      cause: error,
+    });
+  }
   if (info.uid !== uid) {
     throw new EicError('LOCAL_IO', `connection reuse: ${directory} belongs to another user (uid ${info.uid})`, {
       hint: 'remove it, set EIC_SSH_HOME to a directory of your own, or use --no-reuse',

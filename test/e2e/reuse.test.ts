@@ -261,6 +261,23 @@ describe('eic-ssh --reuse', () => {
     expect((await cli([`${user}@web-1`, `rm -f ${remote}`], { env: reuseEnv })).code).toBe(0);
   });
 
+  it('a state directory that cannot hold masters: on by default it connects by itself, --reuse says why', async () => {
+    freshState();
+    const blocked = join(masters.state, 'not-a-directory');
+    writeFileSync(blocked, '');
+    const home = join(blocked, 'eic');
+    const plain = await cli(['-v', `${user}@web-1`, 'echo ok'], { env: { EIC_SSH_HOME: home } });
+    expect(plain.stdoutText).toBe('ok\n');
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toContain(`reuse      off: connection reuse: cannot create ${join(home, 'mux')} (ENOTDIR)`);
+    const asked = await cli(['--reuse', `${user}@web-1`, 'echo ok'], { env: { EIC_SSH_HOME: home } });
+    expect(asked.code).toBe(255);
+    expect(asked.stderr).toBe(`eic-ssh: connection reuse: cannot create ${join(home, 'mux')} (ENOTDIR)\n  hint: set EIC_SSH_HOME to a writable directory of your own, or use --no-reuse\n`);
+    const copied = await cli(['cp', `${user}@web-1:/etc/hostname`, join(masters.state, 'hostname')], { env: { EIC_SSH_HOME: home } });
+    expect(copied.code).toBe(0);
+    expect(await list()).toEqual([]);
+  });
+
   it('in-process invocations use a live master too (and do not start one)', async () => {
     freshState();
     const inProcess = await sandbox.run(['--reuse', `${user}@web-1`, 'true'], { env: { EIC_SSH_HOME: masters.state } });
