@@ -78,7 +78,7 @@ describe('key hygiene', () => {
     }
   });
 
-  it('after ssh (every route), openssh, serial, pty, cp, proxy, tunnel, audit and pinning, no private key is on disk', async () => {
+  it('after ssh (every route), run, openssh, serial, pty through a reuse master, cp, proxy, tunnel, audit and pinning, no private key is on disk', async () => {
     const web1 = sandbox.instance('web-1');
     const w = sandbox.userOf('web-1');
     const d = sandbox.userOf('db-1');
@@ -127,6 +127,11 @@ describe('key hygiene', () => {
     stdin.end();
     expect(await running).toBe(0);
 
+    // A fleet run (one key per host).
+    const fleet = await sandbox.run(['run', 'web-1,web-2', '--', 'echo run-ok'], { env: { EIC_SSH_KNOWN_HOSTS: join(sandbox.home, 'kh-r') } });
+    expect(fleet.code, fleet.stderr).toBe(0);
+    expect(fleet.stdoutText.split('\n').filter(Boolean).sort()).toEqual(['web-1 | run-ok', 'web-2 | run-ok']);
+
     // The system OpenSSH client with the key in the private in-memory agent.
     const viaOpenssh = await sandbox.run(['openssh', `${w}@web-1`, 'echo openssh-ok'], { env: { EIC_SSH_KNOWN_HOSTS: join(sandbox.home, 'kh-o') } });
     expect(viaOpenssh.code, viaOpenssh.stderr).toBe(0);
@@ -151,7 +156,7 @@ describe('key hygiene', () => {
     expect(stopped.stderr).toMatch(new RegExp(`^Stopped the master for ${w}@${web1.instanceId} \\(direct\\) \\(pid \\d+\\)\n$`));
 
     // Every kind of run pushed keys (the scan below looks for their private halves).
-    expect(sandbox.world.pushedKeys.length - pushesBefore).toBeGreaterThanOrEqual(9);
+    expect(sandbox.world.pushedKeys.length - pushesBefore).toBeGreaterThanOrEqual(11);
     expect(readFileSync(audit, 'utf8').trim().split('\n')).toHaveLength(3);
     expect(strictFindings()).toEqual([]);
     expect(sharedFindingsOfOurs()).toEqual([]);
