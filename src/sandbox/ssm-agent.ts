@@ -2,27 +2,27 @@
 // machine with no I/O: frames and TCP events in, effects out (send a frame, dial / write
 // / close the TCP connection to the instance's sshd, end the session). ssm-server.ts
 // runs it against a websocket and a socket. It follows the *agent* rules of ssm.md:
-// handshake with a timeout (§9), acks per the agent column of §8.2, an out-of-order
-// buffer, and retransmission with the estimator of §11.3 (LastSentTime updated on every
-// resend, unlimited attempts). It is independent of the client's channel (src/tunnel).
+// handshake with a timeout (§9; what is asked and accepted is in ssm-agent-handshake.ts),
+// acks per the agent column of §8.2, an out-of-order buffer, and retransmission with the
+// estimator of §11.3 (LastSentTime updated on every resend, unlimited attempts; the
+// unacked frames and the RTO are kept by ssm-agent-retransmit.ts). It is independent of
+// the client's channel (src/tunnel).
 import { randomUUID } from 'node:crypto';
+import { makeAcknowledge, parseAcknowledgeContent, parseFlag } from '../tunnel/ssm/control-payloads.js';
 import {
-  ActionStatus,
   decodeMessage,
-  encodeHandshakeComplete,
-  encodeHandshakeRequest,
   encodeMessage,
   FLAG_SYN,
-  makeAcknowledge,
   MessageType,
-  parseAcknowledgeContent,
-  parseFlag,
-  parseHandshakeResponse,
   PayloadType,
   PayloadTypeFlag,
   SCHEMA_VERSION,
   type ClientMessage,
 } from '../tunnel/ssm/message.js';
+import { HANDSHAKE_TIMEOUT_OUTPUT, handshakeCompletePayload, handshakeRequestPayload, judgeHandshakeResponse } from './ssm-agent-handshake.js';
+import { RetransmitBuffer } from './ssm-agent-retransmit.js';
+
+export { compareVersions, HANDSHAKE_TIMEOUT_OUTPUT } from './ssm-agent-handshake.js';
 
 export interface AgentOptions {
   agentVersion: string;
@@ -46,22 +46,6 @@ export type AgentEffect =
   | { type: 'end'; output: string } // session over: MGS sends channel_closed with this Output
   | { type: 'log'; message: string };
 
-interface Outgoing {
-  sequenceNumber: number;
-  frame: Buffer;
-  lastSentTime: number;
-}
-
-// §11.1 constants (agent column).
-const INITIAL_RTO_MS = 200;
-const INITIAL_SRTT_MS = 100;
-const ALPHA = 1 / 8;
-const BETA = 1 / 4;
-const CLOCK_GRANULARITY_MS = 10;
-const MAX_RTO_MS = 1000;
-
-export const HANDSHAKE_TIMEOUT_OUTPUT = 'Handshake timed out. Please ensure that you have the latest version of the session manager plugin.';
-
 export class SsmAgent {
   private phase: 'new' | 'handshake' | 'open' | 'ended' = 'new';
   private tcp: 'none' | 'connecting' | 'connected' = 'none';
@@ -69,10 +53,7 @@ export class SsmAgent {
   private expectedSequence = 0; // next client sequence number to process
   private nextSequence = 0; // our next output_stream_data sequence number
   private readonly incoming = new Map<number, ClientMessage>(); // acked, waiting for their turn
-  private readonly outgoing = new Map<number, Outgoing>(); // sent, not yet acked (in seq order)
-  private srtt = INITIAL_SRTT_MS;
-  private rttvar = 0;
-  private rto = INITIAL_RTO_MS;
+  private readonly outgoing = new RetransmitBuffer(); // sent, not yet acked (in seq order)
   private readonly newId: () => string;
   private effects: AgentEffect[] = [];
   clientVersion?: string;
@@ -95,7 +76,7 @@ export class SsmAgent {
     return this.phase === 'open' && this.outgoing.size < (this.options.outgoingLimit ?? 100_000);
   }
   get retransmissionTimeoutMs(): number {
-    return this.rto;
+    return this.outgoing.retransmissionTimeoutMs;
   }
 
   // §9.1: the agent opens with HandshakeRequest, seq 0, flags SYN.
@@ -103,10 +84,7 @@ export class SsmAgent {
     if (this.phase !== 'new') return [];
     this.phase = 'handshake';
     this.handshakeStartedAt = now;
-    const request = encodeHandshakeRequest({
-      AgentVersion: this.options.agentVersion,
-      RequestedClientActions: [{ ActionType: 'SessionType', ActionParameters: { SessionType: 'Port', Properties: this.options.properties } }],
-    });
+    const request = handshakeRequestPayload(this.options.agentVersion, this.options.properties);
     this.sendStream(PayloadType.HandshakeRequest, request, now, FLAG_SYN);
     return this.flush();
   }
@@ -165,21 +143,13 @@ export class SsmAgent {
       return this.flush();
     }
     if (this.phase === 'ended') return [];
-    for (const message of this.outgoing.values()) {
-      if (now - message.lastSentTime > this.rto) {
-        message.lastSentTime = now; // the fix of §17 quirk 4
-        this.effects.push({ type: 'send', frame: message.frame });
-        if (!this.options.resendAllExpired) break;
-      } else if (!this.options.resendAllExpired) {
-        break; // §11.3: the agent looks only at the oldest unacked message
-      }
-    }
+    for (const frame of this.outgoing.due(now, this.options.resendAllExpired)) this.effects.push({ type: 'send', frame });
     return this.flush();
   }
 
   // Every unacked frame, oldest first (after a reconnect the adapter may resend at once).
   unackedFrames(): Buffer[] {
-    return [...this.outgoing.values()].map((m) => m.frame);
+    return this.outgoing.frames();
   }
 
   // The session ends from outside (TerminateSession, timeouts): no more effects.
@@ -195,18 +165,7 @@ export class SsmAgent {
       this.log(`ignored bad acknowledge: ${(error as Error).message}`);
       return;
     }
-    // §8.1: matched by sequence number only.
-    const acked = this.outgoing.get(sequence);
-    if (!acked) return;
-    this.outgoing.delete(sequence);
-    this.updateRto(now - acked.lastSentTime);
-  }
-
-  // §11.3, RFC 6298 style, as both official sides compute it.
-  private updateRto(sample: number): void {
-    this.rttvar = (1 - BETA) * this.rttvar + BETA * Math.abs(this.srtt - sample);
-    this.srtt = (1 - ALPHA) * this.srtt + ALPHA * sample;
-    this.rto = Math.min(MAX_RTO_MS, this.srtt + Math.max(CLOCK_GRANULARITY_MS, 4 * this.rttvar));
+    this.outgoing.acknowledge(sequence, now); // §8.1: matched by sequence number only
   }
 
   // §8.2, agent column.
@@ -294,29 +253,15 @@ export class SsmAgent {
     }
   }
 
-  // §9.2: every requested action must come back with ActionStatus Success.
+  // §9.2: a failed or unreadable answer ends the session; a good one gets HandshakeComplete.
   private onHandshakeResponse(message: ClientMessage, now: number): void {
-    let response;
-    try {
-      response = parseHandshakeResponse(message.payload);
-    } catch (error) {
-      this.end(`Handshake failed: ${(error as Error).message}`);
+    const verdict = judgeHandshakeResponse(message.payload, this.options.properties);
+    if (verdict.clientVersion !== undefined) this.clientVersion = verdict.clientVersion;
+    if (verdict.failure !== undefined) {
+      this.end(verdict.failure);
       return;
     }
-    this.clientVersion = response.ClientVersion;
-    const answer = response.ProcessedClientActions.find((a) => a.ActionType === 'SessionType');
-    if (!answer || answer.ActionStatus !== ActionStatus.Success) {
-      const why = !answer ? 'no answer' : `ActionStatus ${answer.ActionStatus}${answer.Error ? `: ${answer.Error}` : ''}`;
-      this.end(`Handshake failed: client action SessionType ${why}.`);
-      return;
-    }
-    // §9.4: LocalPortForwarding with ClientVersion >= 1.1.70 means smux, not emulated here.
-    if (this.options.properties.type === 'LocalPortForwarding' && compareVersions(response.ClientVersion, '1.1.70') >= 0) {
-      this.end('The sandbox does not emulate multiplexed (smux) port forwarding (ssm.md §10.2).');
-      return;
-    }
-    const ns = Math.max(0, Math.round((now - this.handshakeStartedAt) * 1e6));
-    this.sendStream(PayloadType.HandshakeComplete, encodeHandshakeComplete({ HandshakeTimeToComplete: ns, CustomerMessage: '' }), now, 0);
+    this.sendStream(PayloadType.HandshakeComplete, handshakeCompletePayload(this.handshakeStartedAt, now), now, 0);
     this.phase = 'open';
     // §10.1: the port plugin dials when the session initialises.
     this.requestDial();
@@ -338,7 +283,7 @@ export class SsmAgent {
       payloadType,
       payload,
     });
-    this.outgoing.set(sequenceNumber, { sequenceNumber, frame, lastSentTime: now });
+    this.outgoing.add(sequenceNumber, frame, now);
     this.effects.push({ type: 'send', frame });
   }
 
@@ -357,15 +302,4 @@ export class SsmAgent {
     this.effects = [];
     return out;
   }
-}
-
-// Dotted version comparison ("1.2.764.0" vs "1.1.70"); non-numeric parts count as 0.
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  const pb = b.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return Math.sign(d);
-  }
-  return 0;
 }

@@ -1,35 +1,28 @@
 // One live Session Manager session on the sandbox's data-channel server: the MGS part
 // (websocket attach / "Bye" / publication bursts / idle and max-duration timeouts /
 // fault injection / channel_closed) around the pure agent (ssm-agent.ts), bridged to a
-// real TCP connection to the instance (its sshd for AWS-StartSSHSession). It survives
-// websocket reconnects: the agent's sequence numbers and unacked buffer carry over (§13).
-import { connect, type Socket } from 'node:net';
+// real TCP connection to the instance (its sshd for AWS-StartSSHSession; that side is
+// ssm-link-destination.ts). It survives websocket reconnects: the agent's sequence
+// numbers and unacked buffer carry over (§13).
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { encodeChannelClosed, encodeMessage, MessageType, PayloadType } from '../tunnel/ssm/message.js';
+import { encodeChannelClosed } from '../tunnel/ssm/control-payloads.js';
+import { encodeMessage, MessageType, PayloadType } from '../tunnel/ssm/message.js';
 import type { SsmSession, World } from './world.js';
 import { SsmAgent, type AgentEffect } from './ssm-agent.js';
 import { FaultLine, seededRandom, type FaultRates } from './ssm-faults.js';
+import { DestinationBridge, type Destination } from './ssm-link-destination.js';
 
-export interface Destination {
-  host: string;
-  port: number;
-}
+export type { Destination } from './ssm-link-destination.js';
 
 const RESEND_TICK_MS = 100; // §11.1
 const PING_INTERVAL_MS = 54_000; // §4.5: the agent pings every 54 s
 const REORDER_RELEASE_MS = 20; // a held (reordered) frame goes out at the latest after this
-const READ_HIGH_WATER = 256 * 1024; // pause reading sshd beyond this many queued bytes
 
 export class SsmLink {
   readonly agent: SsmAgent;
   private ws: WebSocket | undefined;
-  private tcp: Socket | undefined;
-  private tcpEnded = false; // the destination sent EOF; end the session once all is delivered
-  private pending: Buffer[] = []; // bytes read from the destination, not yet sent
-  private pendingBytes = 0;
-  private pumping = false;
-  private inboundPaused = false; // websocket reads stopped until sshd drains
+  private readonly tcp: DestinationBridge;
   private paused = false; // publication paused towards the client
   private closed = false;
   readonly toClient: FaultLine<Buffer>;
@@ -44,7 +37,7 @@ export class SsmLink {
     private readonly world: World,
     readonly session: SsmSession,
     properties: Record<string, string>,
-    private readonly destination: () => Destination | undefined,
+    destination: () => Destination | undefined,
     seed: number,
     private readonly onGone: () => void,
   ) {
@@ -55,6 +48,16 @@ export class SsmLink {
       handshakeTimeoutMs: k.ssmHandshakeTimeoutMs,
       checkDigest: k.ssmCheckDigest,
       resendAllExpired: k.ssmPacing === 'fast',
+    });
+    this.tcp = new DestinationBridge({
+      world,
+      agent: this.agent,
+      destination,
+      apply: (effects) => this.apply(effects),
+      isClosed: () => this.closed,
+      isPaused: () => this.paused,
+      pauseInbound: () => this.ws?.pause(),
+      resumeInbound: () => this.ws?.resume(),
     });
     this.toClient = new FaultLine(seededRandom(seed));
     this.toAgent = new FaultLine(seededRandom(seed ^ 0x5bd1e995));
@@ -82,7 +85,7 @@ export class SsmLink {
     if (bye !== undefined) this.wsTimers.push(setTimeout(() => ws.close(1000, 'Bye'), bye * 1000));
     const drop = this.world.knobs.ssmDropSocketEverySeconds;
     if (drop !== undefined) this.wsTimers.push(setTimeout(() => ws.terminate(), drop * 1000));
-    if (this.inboundPaused) ws.pause();
+    if (this.tcp.inboundPaused) ws.pause();
     ws.on('message', (data, isBinary) => {
       if (this.ws !== ws) return;
       if (!isBinary) return; // frames other than binary after OpenDataChannel are dropped (§4.5)
@@ -118,7 +121,7 @@ export class SsmLink {
     }
     for (const f of this.toAgent.pass(frame, this.rates('to-agent'))) this.apply(this.agent.receive(f, Date.now()));
     if (this.toAgent.holding) setTimeout(() => this.releaseHeld(this.toAgent, true), REORDER_RELEASE_MS);
-    this.schedulePump();
+    this.tcp.schedulePump();
   }
 
   private toClientFrame(frame: Buffer): void {
@@ -154,13 +157,13 @@ export class SsmLink {
           this.toClientFrame(effect.frame);
           break;
         case 'tcp-connect':
-          this.dial();
+          this.tcp.dial();
           break;
         case 'tcp-write':
-          this.writeTcp(effect.data);
+          this.tcp.write(effect.data);
           break;
         case 'tcp-close':
-          this.dropTcp();
+          this.tcp.drop();
           break;
         case 'end':
           this.finish(effect.output, 'Terminated');
@@ -170,122 +173,6 @@ export class SsmLink {
           break;
       }
     }
-  }
-
-  private dial(): void {
-    const destination = this.destination();
-    if (!destination) {
-      this.apply(this.agent.tcpFailed(Date.now(), `Unable to start the port session: the destination is not reachable.`));
-      return;
-    }
-    const socket = connect({ host: destination.host, port: destination.port });
-    this.tcp = socket;
-    this.tcpEnded = false;
-    let connected = false;
-    socket.on('connect', () => {
-      connected = true;
-      if (this.tcp === socket) this.apply(this.agent.tcpConnected(Date.now()));
-    });
-    socket.on('data', (chunk: Buffer) => {
-      this.pending.push(chunk);
-      this.pendingBytes += chunk.length;
-      if (this.pendingBytes > READ_HIGH_WATER) socket.pause();
-      this.schedulePump();
-    });
-    socket.on('error', (error) => {
-      if (this.tcp !== socket) return;
-      this.tcp = undefined;
-      if (connected) this.tcpEnded = true;
-      else this.apply(this.agent.tcpFailed(Date.now(), `Unable to connect to the destination: ${error.message}`));
-      this.maybeEndAfterEof();
-    });
-    socket.on('close', () => {
-      if (this.tcp !== socket) return;
-      this.tcp = undefined;
-      this.tcpEnded = true;
-      this.maybeEndAfterEof();
-    });
-  }
-
-  // The real agent's write blocks while sshd is slow; here the websocket stops being read
-  // until the socket drains, so memory stays bounded whatever the client sends.
-  private writeTcp(data: Uint8Array): void {
-    const socket = this.tcp;
-    if (!socket || socket.write(data) || this.inboundPaused) return;
-    this.inboundPaused = true;
-    this.ws?.pause();
-    const resume = () => {
-      this.inboundPaused = false;
-      this.ws?.resume();
-    };
-    socket.once('drain', resume);
-    socket.once('close', resume);
-  }
-
-  // DisconnectToPort: close quietly; the agent redials on the next Output.
-  private dropTcp(): void {
-    const socket = this.tcp;
-    this.tcp = undefined;
-    this.pending = [];
-    this.pendingBytes = 0;
-    socket?.destroy();
-  }
-
-  // §10.1: on TCP EOF the SSH session ends, once everything read has reached the client.
-  private maybeEndAfterEof(): void {
-    if (!this.tcpEnded || this.closed || this.pendingBytes > 0 || this.agent.unacked > 0) return;
-    this.apply(this.agent.tcpClosed(Date.now(), ''));
-  }
-
-  private schedulePump(): void {
-    if (this.pumping || this.pendingBytes === 0) {
-      this.maybeEndAfterEof();
-      return;
-    }
-    this.pumping = true;
-    void this.pump().finally(() => {
-      this.pumping = false;
-      if (this.pendingBytes > 0 && this.agent.canSend && !this.closed && !this.paused) this.schedulePump();
-      else this.maybeEndAfterEof();
-    });
-  }
-
-  // §18: faithful = ≤ 1024-byte reads, one message each, then a 1 ms sleep.
-  private async pump(): Promise<void> {
-    let sinceYield = 0;
-    // While publication is paused the agent side is "inactive": it reads nothing more.
-    while (this.pendingBytes > 0 && this.agent.canSend && !this.closed && !this.paused) {
-      const faithful = this.world.knobs.ssmPacing === 'faithful';
-      const size = faithful ? this.world.knobs.ssmChunkSize : this.world.knobs.ssmFastChunkSize;
-      const piece = this.take(size);
-      this.apply(this.agent.sendOutput(piece, Date.now()));
-      if (this.pendingBytes <= READ_HIGH_WATER / 2) this.tcp?.resume();
-      if (faithful) await new Promise((r) => setTimeout(r, 1));
-      else if (++sinceYield >= 16) {
-        sinceYield = 0;
-        await new Promise((r) => setImmediate(r));
-      }
-    }
-  }
-
-  private take(size: number): Buffer {
-    const parts: Buffer[] = [];
-    let need = size;
-    while (need > 0 && this.pending.length > 0) {
-      const head = this.pending[0]!;
-      if (head.length <= need) {
-        parts.push(head);
-        this.pending.shift();
-        need -= head.length;
-      } else {
-        parts.push(head.subarray(0, need));
-        this.pending[0] = head.subarray(need);
-        need = 0;
-      }
-    }
-    const piece = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    this.pendingBytes -= piece.length;
-    return piece;
   }
 
   private onTick(): void {
@@ -301,7 +188,7 @@ export class SsmLink {
     }
     if (this.paused) return; // §12: nothing is sent or resent while paused
     this.apply(this.agent.tick(Date.now()));
-    this.schedulePump();
+    this.tcp.schedulePump();
   }
 
   // MGS pause_publication … start_publication burst (§6, §12).
@@ -313,7 +200,7 @@ export class SsmLink {
       setTimeout(() => {
         this.paused = false;
         this.sendControl(MessageType.StartPublication, new Uint8Array(0));
-        this.schedulePump();
+        this.tcp.schedulePump();
       }, this.world.knobs.ssmPauseForMs),
     );
   }
@@ -358,8 +245,7 @@ export class SsmLink {
     );
     for (const t of [...this.timers, ...this.wsTimers]) clearTimeout(t);
     this.ws?.close(1000, '');
-    this.tcp?.destroy();
-    this.tcp = undefined;
+    this.tcp.close();
     this.onGone();
   }
 
@@ -369,6 +255,6 @@ export class SsmLink {
     this.agent.stop();
     for (const t of [...this.timers, ...this.wsTimers]) clearTimeout(t);
     this.ws?.terminate();
-    this.tcp?.destroy();
+    this.tcp.destroy();
   }
 }

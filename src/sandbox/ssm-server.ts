@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { parseOpenDataChannel } from '../tunnel/ssm/message.js';
+import { parseOpenDataChannel } from '../tunnel/ssm/control-payloads.js';
 import type { SandboxInstance, SsmSession, World } from './world.js';
 import { verifyHeaderAuth } from './sigv4-verify.js';
 import { handshakeProperties } from './ssm-api.js';

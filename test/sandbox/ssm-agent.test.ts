@@ -4,14 +4,9 @@
 // retransmission (§11.3 with LastSentTime updated on resend).
 import { describe, expect, it } from 'vitest';
 import { SsmAgent, HANDSHAKE_TIMEOUT_OUTPUT, type AgentEffect, type AgentOptions } from '../../src/sandbox/ssm-agent.js';
-import {
-  decodeMessage,
-  encodeFlag,
-  encodeHandshakeResponse,
-  encodeMessage,
-  makeAcknowledge,
-  type ClientMessage,
-} from '../../src/tunnel/ssm/message.js';
+import { encodeFlag, makeAcknowledge } from '../../src/tunnel/ssm/control-payloads.js';
+import { encodeHandshakeResponse } from '../../src/tunnel/ssm/handshake-payloads.js';
+import { decodeMessage, encodeMessage, type ClientMessage } from '../../src/tunnel/ssm/message.js';
 
 const T0 = 1_700_000_000_000;
 

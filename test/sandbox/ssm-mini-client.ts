@@ -7,15 +7,13 @@ import { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 import {
-  decodeMessage,
-  encodeHandshakeResponse,
-  encodeMessage,
   encodeOpenDataChannel,
   makeAcknowledge,
   parseAcknowledgeContent,
   parseChannelClosed,
-  type ClientMessage,
-} from '../../src/tunnel/ssm/message.js';
+} from '../../src/tunnel/ssm/control-payloads.js';
+import { encodeHandshakeResponse } from '../../src/tunnel/ssm/handshake-payloads.js';
+import { decodeMessage, encodeMessage, type ClientMessage } from '../../src/tunnel/ssm/message.js';
 
 export interface MiniClientEvents {
   closes: Array<{ code: number; reason: string }>;

@@ -4,14 +4,16 @@
 import { describe, expect, it } from 'vitest';
 import type { EicError } from '../../errors.js';
 import { CLIENT_VERSION, SsmClientChannel } from './channel.js';
+import { parseFlag } from './control-payloads.js';
 import {
-  decodeMessage,
   encodeHandshakeComplete,
   encodeHandshakeRequest,
+  parseHandshakeResponse,
+} from './handshake-payloads.js';
+import {
+  decodeMessage,
   encodeMessage,
   MessageType,
-  parseFlag,
-  parseHandshakeResponse,
   PayloadType,
   PayloadTypeFlag,
   type ClientMessage,

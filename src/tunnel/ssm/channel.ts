@@ -5,20 +5,15 @@
 // layer (reliable.ts). stream.ts adds the websocket, timers and the Duplex.
 import { randomUUID } from 'node:crypto';
 import { EicError } from '../../errors.js';
+import { encodeFlag, parseChannelClosed, parseFlag } from './control-payloads.js';
 import {
   ActionStatus,
-  encodeFlag,
   encodeHandshakeResponse,
-  MessageType,
-  parseChannelClosed,
-  parseFlag,
   parseHandshakeComplete,
   parseHandshakeRequest,
-  PayloadType,
-  PayloadTypeFlag,
-  type ClientMessage,
   type ProcessedClientAction,
-} from './message.js';
+} from './handshake-payloads.js';
+import { MessageType, PayloadType, PayloadTypeFlag, type ClientMessage } from './message.js';
 import { ReliableChannel } from './reliable.js';
 
 // §9.4 (choice): the documented minimum plugin version, above 1.2.331.0; in one place.

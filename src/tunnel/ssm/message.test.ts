@@ -2,21 +2,25 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ActionStatus,
-  decodeMessage,
   encodeAcknowledgeContent,
   encodeFlag,
-  encodeHandshakeResponse,
-  encodeMessage,
   encodeOpenDataChannel,
   makeAcknowledge,
-  MessageType,
   parseAcknowledgeContent,
   parseChannelClosed,
   parseFlag,
+  parseOpenDataChannel,
+} from './control-payloads.js';
+import {
+  ActionStatus,
+  encodeHandshakeResponse,
   parseHandshakeComplete,
   parseHandshakeRequest,
-  parseOpenDataChannel,
+} from './handshake-payloads.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  MessageType,
   PayloadType,
   PayloadTypeFlag,
   uuidFromWire,

@@ -1,7 +1,9 @@
 // Shared with src/sandbox (pure codec).
-// The SSM Session Manager data-channel message ("ClientMessage", ssm.md §5) and the
-// JSON payloads carried in it (§6–§9, §4.4). Pure: bytes in, values out; no I/O and
-// no imports from the rest of src except errors.ts, so the sandbox's agent can use it.
+// The SSM Session Manager data-channel message ("ClientMessage", ssm.md §5): the 120-byte
+// header codec, the MessageType / PayloadType / flag tables (§6, §7), and the error and
+// JSON helpers the payload codecs (handshake-payloads.ts, control-payloads.ts) share.
+// Pure: bytes in, values out; no I/O and no imports from the rest of src except
+// errors.ts, so the sandbox's agent can use it.
 import { createHash } from 'node:crypto';
 import { EicError } from '../../errors.js';
 
@@ -49,9 +51,6 @@ export const FLAG_SYN = 1;
 export const FLAG_FIN = 2;
 export const ACK_FLAGS = FLAG_SYN | FLAG_FIN;
 
-// §9.2: ActionStatus of a ProcessedClientAction.
-export const ActionStatus = { Success: 1, Failed: 2, Unsupported: 3 } as const;
-
 export interface ClientMessage {
   messageType: string;
   schemaVersion: number;
@@ -78,7 +77,7 @@ export function sha256(bytes: Uint8Array): Buffer {
   return createHash('sha256').update(bytes).digest();
 }
 
-function protocolError(message: string): EicError {
+export function protocolError(message: string): EicError {
   return new EicError('SSM_PROTOCOL', `SSM data channel: ${message}`, {
     hint: 'The Session Manager peer sent a message eic-ssh cannot read; retry, or use --via eice/direct.',
   });
@@ -172,13 +171,13 @@ function toSafe(name: string, value: bigint): number {
   return Number(value);
 }
 
-// ---- JSON payloads --------------------------------------------------------------
+// ---- JSON payload helpers (shared by the payload codecs) -------------------------
 
-function jsonBytes(value: unknown): Uint8Array {
+export function jsonBytes(value: unknown): Uint8Array {
   return new Uint8Array(Buffer.from(JSON.stringify(value), 'utf8'));
 }
 
-function parseJson(what: string, payload: Uint8Array): Record<string, unknown> {
+export function parseJson(what: string, payload: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(payload).toString('utf8'));
@@ -187,224 +186,4 @@ function parseJson(what: string, payload: Uint8Array): Record<string, unknown> {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw protocolError(`${what} payload is not a JSON object`);
   return value as Record<string, unknown>;
-}
-
-// §8.1 AcknowledgeContent. The id is informational; senders match by sequence number.
-export interface AcknowledgeContent {
-  AcknowledgedMessageType: string;
-  AcknowledgedMessageId: string;
-  AcknowledgedMessageSequenceNumber: number;
-  IsSequentialMessage: boolean;
-}
-
-export function encodeAcknowledgeContent(content: AcknowledgeContent): Uint8Array {
-  // Key order as in §8.1.
-  return jsonBytes({
-    AcknowledgedMessageType: content.AcknowledgedMessageType,
-    AcknowledgedMessageId: content.AcknowledgedMessageId,
-    AcknowledgedMessageSequenceNumber: content.AcknowledgedMessageSequenceNumber,
-    IsSequentialMessage: content.IsSequentialMessage,
-  });
-}
-
-export function parseAcknowledgeContent(payload: Uint8Array): AcknowledgeContent {
-  const v = parseJson('acknowledge', payload);
-  const seq = v.AcknowledgedMessageSequenceNumber;
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) throw protocolError('acknowledge without a valid sequence number');
-  return {
-    AcknowledgedMessageType: String(v.AcknowledgedMessageType ?? ''),
-    AcknowledgedMessageId: String(v.AcknowledgedMessageId ?? ''),
-    AcknowledgedMessageSequenceNumber: seq,
-    IsSequentialMessage: v.IsSequentialMessage !== false,
-  };
-}
-
-// §8.1: the acknowledge message for `acked`: sequence 0, flags 3, payload type 0.
-export function makeAcknowledge(acked: Pick<ClientMessage, 'messageType' | 'messageId' | 'sequenceNumber'>, messageId: string, createdDate: number): ClientMessage {
-  return {
-    messageType: MessageType.Acknowledge,
-    schemaVersion: SCHEMA_VERSION,
-    createdDate,
-    sequenceNumber: 0,
-    flags: ACK_FLAGS,
-    messageId,
-    payloadType: PayloadType.None,
-    payload: encodeAcknowledgeContent({
-      AcknowledgedMessageType: acked.messageType,
-      AcknowledgedMessageId: acked.messageId,
-      AcknowledgedMessageSequenceNumber: acked.sequenceNumber,
-      IsSequentialMessage: true,
-    }),
-  };
-}
-
-// §9.1 HandshakeRequest (agent → client, payload type 5).
-export interface RequestedClientAction {
-  ActionType: string;
-  ActionParameters: unknown;
-}
-export interface HandshakeRequest {
-  AgentVersion: string;
-  RequestedClientActions: RequestedClientAction[];
-}
-
-export function encodeHandshakeRequest(request: HandshakeRequest): Uint8Array {
-  return jsonBytes({ AgentVersion: request.AgentVersion, RequestedClientActions: request.RequestedClientActions });
-}
-
-export function parseHandshakeRequest(payload: Uint8Array): HandshakeRequest {
-  const v = parseJson('HandshakeRequest', payload);
-  const actions = v.RequestedClientActions;
-  if (!Array.isArray(actions)) throw protocolError('HandshakeRequest without RequestedClientActions');
-  return {
-    AgentVersion: String(v.AgentVersion ?? ''),
-    RequestedClientActions: actions.map((a: unknown) => {
-      const o = (a ?? {}) as Record<string, unknown>;
-      return { ActionType: String(o.ActionType ?? ''), ActionParameters: o.ActionParameters ?? null };
-    }),
-  };
-}
-
-// §9.2 HandshakeResponse (client → agent, payload type 6).
-export interface ProcessedClientAction {
-  ActionType: string;
-  ActionStatus: number;
-  ActionResult: unknown;
-  Error: string;
-}
-export interface HandshakeResponse {
-  ClientVersion: string;
-  ProcessedClientActions: ProcessedClientAction[];
-  Errors: string[] | null;
-}
-
-export function encodeHandshakeResponse(response: HandshakeResponse): Uint8Array {
-  return jsonBytes({
-    ClientVersion: response.ClientVersion,
-    ProcessedClientActions: response.ProcessedClientActions.map((a) => ({
-      ActionType: a.ActionType,
-      ActionStatus: a.ActionStatus,
-      ActionResult: a.ActionResult,
-      Error: a.Error,
-    })),
-    Errors: response.Errors,
-  });
-}
-
-export function parseHandshakeResponse(payload: Uint8Array): HandshakeResponse {
-  const v = parseJson('HandshakeResponse', payload);
-  const actions = Array.isArray(v.ProcessedClientActions) ? v.ProcessedClientActions : [];
-  return {
-    ClientVersion: String(v.ClientVersion ?? ''),
-    ProcessedClientActions: actions.map((a: unknown) => {
-      const o = (a ?? {}) as Record<string, unknown>;
-      return {
-        ActionType: String(o.ActionType ?? ''),
-        ActionStatus: typeof o.ActionStatus === 'number' ? o.ActionStatus : 0,
-        ActionResult: o.ActionResult ?? null,
-        Error: String(o.Error ?? ''),
-      };
-    }),
-    Errors: Array.isArray(v.Errors) ? v.Errors.map(String) : null,
-  };
-}
-
-// §9.3 HandshakeComplete (agent → client, payload type 7). HandshakeTimeToComplete in ns.
-export interface HandshakeComplete {
-  HandshakeTimeToComplete: number;
-  CustomerMessage: string;
-}
-
-export function encodeHandshakeComplete(complete: HandshakeComplete): Uint8Array {
-  return jsonBytes({ HandshakeTimeToComplete: complete.HandshakeTimeToComplete, CustomerMessage: complete.CustomerMessage });
-}
-
-export function parseHandshakeComplete(payload: Uint8Array): HandshakeComplete {
-  const v = parseJson('HandshakeComplete', payload);
-  return {
-    HandshakeTimeToComplete: typeof v.HandshakeTimeToComplete === 'number' ? v.HandshakeTimeToComplete : 0,
-    CustomerMessage: typeof v.CustomerMessage === 'string' ? v.CustomerMessage : '',
-  };
-}
-
-// §7: a Flag payload is a 4-byte big-endian PayloadTypeFlag.
-export function encodeFlag(flag: number): Uint8Array {
-  const out = Buffer.alloc(4);
-  out.writeUInt32BE(flag, 0);
-  return new Uint8Array(out);
-}
-
-export function parseFlag(payload: Uint8Array): number {
-  if (payload.length !== 4) throw protocolError(`Flag payload of ${payload.length} bytes (want 4)`);
-  return Buffer.from(payload.buffer, payload.byteOffset, 4).readUInt32BE(0);
-}
-
-// §6 channel_closed payload (all strings except SchemaVersion).
-export interface ChannelClosed {
-  MessageId: string;
-  CreatedDate: string;
-  DestinationId: string;
-  SessionId: string;
-  MessageType: string;
-  SchemaVersion: number;
-  Output: string;
-}
-
-export function encodeChannelClosed(closed: ChannelClosed): Uint8Array {
-  return jsonBytes({
-    MessageId: closed.MessageId,
-    CreatedDate: closed.CreatedDate,
-    DestinationId: closed.DestinationId,
-    SessionId: closed.SessionId,
-    MessageType: closed.MessageType,
-    SchemaVersion: closed.SchemaVersion,
-    Output: closed.Output,
-  });
-}
-
-export function parseChannelClosed(payload: Uint8Array): ChannelClosed {
-  const v = payload.length === 0 ? {} : parseJson('channel_closed', payload);
-  const s = (k: string): string => (typeof v[k] === 'string' ? (v[k] as string) : '');
-  return {
-    MessageId: s('MessageId'),
-    CreatedDate: s('CreatedDate'),
-    DestinationId: s('DestinationId'),
-    SessionId: s('SessionId'),
-    MessageType: s('MessageType') || MessageType.ChannelClosed,
-    SchemaVersion: typeof v.SchemaVersion === 'number' ? v.SchemaVersion : 1,
-    Output: s('Output'),
-  };
-}
-
-// §4.4: the first (TEXT) frame. Key order as sent by session-manager-plugin 1.2.677.0.
-export interface OpenDataChannel {
-  MessageSchemaVersion: string;
-  RequestId: string;
-  TokenValue: string;
-  ClientId: string;
-  ClientVersion?: string;
-}
-
-export function encodeOpenDataChannel(open: Omit<OpenDataChannel, 'MessageSchemaVersion'> & { MessageSchemaVersion?: string }): string {
-  const body: Record<string, string> = {
-    MessageSchemaVersion: open.MessageSchemaVersion ?? '1.0',
-    RequestId: open.RequestId,
-    TokenValue: open.TokenValue,
-    ClientId: open.ClientId,
-  };
-  if (open.ClientVersion !== undefined) body.ClientVersion = open.ClientVersion;
-  return JSON.stringify(body);
-}
-
-export function parseOpenDataChannel(text: string): OpenDataChannel {
-  const v = parseJson('OpenDataChannel', new Uint8Array(Buffer.from(text, 'utf8')));
-  if (typeof v.TokenValue !== 'string') throw protocolError('OpenDataChannel without TokenValue');
-  const result: OpenDataChannel = {
-    MessageSchemaVersion: String(v.MessageSchemaVersion ?? ''),
-    RequestId: String(v.RequestId ?? ''),
-    TokenValue: v.TokenValue,
-    ClientId: String(v.ClientId ?? ''),
-  };
-  if (typeof v.ClientVersion === 'string') result.ClientVersion = v.ClientVersion;
-  return result;
 }

@@ -4,7 +4,8 @@
 // pattern, each direction's stream must arrive byte-exact, in order, exactly once.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, MessageType, PayloadType, parseAcknowledgeContent } from './message.js';
+import { parseAcknowledgeContent } from './control-payloads.js';
+import { decodeMessage, encodeMessage, MessageType, PayloadType } from './message.js';
 import { MAX_RTO_MS, ReliableChannel } from './reliable.js';
 
 interface Fate {

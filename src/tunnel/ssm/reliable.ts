@@ -7,13 +7,12 @@
 // not only the oldest (quirk 11), backing the timer off on timeouts; no per-chunk sleep (quirk 12); pause_publication is
 // honoured (quirk 10). Both directions use it: the client sends input_stream_data,
 // the property tests also run one as the agent (output_stream_data).
+import { makeAcknowledge, parseAcknowledgeContent } from './control-payloads.js';
 import {
   decodeMessage,
   encodeMessage,
   isStreamData,
-  makeAcknowledge,
   MessageType,
-  parseAcknowledgeContent,
   SCHEMA_VERSION,
   type ClientMessage,
 } from './message.js';

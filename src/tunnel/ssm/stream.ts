@@ -11,7 +11,7 @@ import { EicError } from '../../errors.js';
 import { trackRouteCleanup } from '../settle.js';
 import { CLIENT_VERSION, SsmClientChannel } from './channel.js';
 import { dialStream } from './dial.js';
-import { encodeOpenDataChannel } from './message.js';
+import { encodeOpenDataChannel } from './control-payloads.js';
 
 export interface SsmStreamOptions {
   session: SsmSessionStart;
