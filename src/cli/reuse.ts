@@ -21,6 +21,16 @@ import type { SshOptions } from './ssh-args.js';
 import { loadUserConfig } from './user-config.js';
 import { verbose } from './verbose.js';
 
+const REUSE_HELP_AFTER = `
+Connection reuse is on by default, like ssh's ControlMaster auto with ControlPersist:
+the first eic-ssh [user@]TARGET starts a master that keeps its authenticated
+connection on a private socket in ~/.eic-ssh/mux; later eic-ssh, eic-scp and
+eic-ssh run invocations to the same target go through it (no key push, no SSH
+handshake) until it has been idle for --persist (default 5m, or EIC_SSH_PERSIST,
+or Persist in ~/.eic-ssh/config). Off: --no-reuse, EIC_SSH_REUSE=0, or Reuse no in
+~/.eic-ssh/config; ssh's -o ControlMaster=no, -S none, -O check and -O exit work too.
+`;
+
 interface ReuseFlags {
   list?: boolean;
   stop?: boolean | string;
@@ -33,7 +43,8 @@ export async function reuseCommand(argv: string[], io: Io, deps: Deps): Promise<
     .usage('[--list | --stop [TARGET]]')
     .option('--list', 'list the masters: socket, target, age, idle time, pid (the default)')
     .option('--stop [target]', 'stop every master, or those for TARGET ([user@]name, instance id)')
-    .addOption(new Option('--master').hideHelp());
+    .addOption(new Option('--master').hideHelp())
+    .addHelpText('after', REUSE_HELP_AFTER);
   const flags = parseWithCommander<ReuseFlags>(program, argv, io, 'reuse');
   if (flags === 'help-shown') return 0;
   if (flags.master) return runMasterProcess(io, deps);
