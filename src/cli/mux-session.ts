@@ -21,6 +21,7 @@ import { STATUS, STOP } from '../mux/protocol.js';
 import { openMuxFs } from '../mux/fs.js';
 import { ensurePrivateDirectory, muxDirectory, muxKey, parseDuration, socketPath } from '../mux/paths.js';
 import { stateDir } from './state-dir.js';
+import { yesOrNo } from './user-config.js';
 import type { SshOptions } from './ssh-args.js';
 import { awaitReady } from './await-ready.js';
 import { BACKGROUND_CHILD_ENV } from './background.js';
@@ -52,9 +53,9 @@ export function reuseWanted(options: SshOptions, env: Record<string, string | un
 export function reuseFromEnv(env: Record<string, string | undefined>): boolean | undefined {
   const value = env.EIC_SSH_REUSE?.trim();
   if (value === undefined || value === '') return undefined;
-  if (/^(1|yes|true|on)$/i.test(value)) return true;
-  if (/^(0|no|false|off)$/i.test(value)) return false;
-  throw new UsageError(`EIC_SSH_REUSE='${value}' is not yes or no`, 'EIC_SSH_REUSE=0 turns connection reuse off, 1 turns it on');
+  const answer = yesOrNo(value);
+  if (answer === undefined) throw new UsageError(`EIC_SSH_REUSE='${value}' is not yes or no`, 'EIC_SSH_REUSE=0 turns connection reuse off, 1 turns it on');
+  return answer;
 }
 
 export function persistMs(options: SshOptions, env: Record<string, string | undefined>, defaults: ReuseDefaults = {}): number {

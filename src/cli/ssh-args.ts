@@ -35,10 +35,8 @@ export interface SshOptions extends SshConfigOptions, ForwardingOptions {
   audit?: string;
   // --filter Name=…,Values=… (repeatable): EC2 filters ANDed with TARGET (selector.ts).
   filters?: Ec2Filter[];
-  // Connection reuse (cli/mux-session.ts): --reuse / --no-reuse (undefined = EIC_SSH_REUSE),
-  // --persist TIME (implies --reuse; undefined = EIC_SSH_PERSIST or 5 min).
-  reuse?: boolean;
-  persistMs?: number;
+  // Connection reuse (cli/mux-session.ts): reuse and persistMs come from SshConfigOptions,
+  // set here by --reuse / --no-reuse and --persist TIME (which implies --reuse).
   // -O check|exit: ask this target's reuse master (mux-session.ts controlRequest).
   controlCommand?: 'check' | 'exit';
 }

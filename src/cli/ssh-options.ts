@@ -17,7 +17,8 @@ export interface SshConfigOptions {
   serverAliveIntervalSeconds?: number;
   serverAliveCountMax?: number;
   requestTty: 'auto' | 'force' | 'force-always' | 'disable';
-  // Connection reuse (mux-session.ts): from ControlMaster / ControlPersist / ControlPath.
+  // Connection reuse (mux-session.ts): undefined = the environment's or config's default
+  // (on); from --reuse/--no-reuse/--persist, ControlMaster, ControlPersist, ControlPath.
   reuse?: boolean;
   persistMs?: number;
 }

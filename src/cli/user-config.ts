@@ -7,7 +7,8 @@
 //   Reuse no                  # connection reuse (mux-session.ts); yes is the default
 //   Persist 10m               # a reuse master's idle time (default 5m)
 // Precedence: command line, then EIC_SSH_HOST_KEY_SOURCE / EIC_SSH_AUDIT /
-// EIC_SSH_REUSE / EIC_SSH_PERSIST, then the file. An unknown keyword or a bad value is an error, never silently ignored.
+// EIC_SSH_REUSE / EIC_SSH_PERSIST, then the file. An unknown keyword or a bad value
+// is an error, never silently ignored.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EicError, UsageError } from '../errors.js';
@@ -24,10 +25,18 @@ export interface UserConfig {
 
 const KEYWORDS = 'keywords: HostKeySource, Audit, Reuse, Persist';
 
-function parseYesNo(value: string, where: string): boolean {
+// yes/true/on/1 or no/false/off/0, any case; undefined for anything else (each caller
+// says so in its own words).
+export function yesOrNo(value: string): boolean | undefined {
   if (/^(yes|true|on|1)$/i.test(value)) return true;
   if (/^(no|false|off|0)$/i.test(value)) return false;
-  throw new UsageError(`${where} must be yes or no, not '${value}'`, 'Reuse no turns connection reuse off');
+  return undefined;
+}
+
+function parseYesNo(value: string, where: string): boolean {
+  const answer = yesOrNo(value);
+  if (answer === undefined) throw new UsageError(`${where} must be yes or no, not '${value}'`, 'Reuse no turns connection reuse off');
+  return answer;
 }
 
 export function userConfigPath(env: Record<string, string | undefined>, homeDir: string): string {
