@@ -115,7 +115,10 @@ describe('--via eice', () => {
       const through = await sandbox.run(['--via', 'eice', `${user}@db-1`, 'echo proxied'], { env: { HTTPS_PROXY: proxyUrl, NO_PROXY: 'amazonaws.com' } });
       expect(through.code, through.stderr).toBe(0);
       expect(through.stdoutText).toBe('proxied\n');
-      expect(seen).toEqual([`CONNECT ${new URL(sandbox.eice.url).host} HTTP/1.1`]);
+      // CONNECT names host:port always (RFC 9110 §9.3.6), also when the endpoint is on 443
+      // (the sandbox takes 443 when it runs as root and the port is free).
+      const endpoint = new URL(sandbox.eice.url);
+      expect(seen).toEqual([`CONNECT ${endpoint.hostname}:${endpoint.port || '443'} HTTP/1.1`]);
       // 127.0.0.1 is a NO_PROXY entry: no CONNECT this time. (The API calls are the SDK's business.)
       const around = await sandbox.run(['--via', 'eice', `${user}@db-1`, 'echo direct'], { env: { HTTPS_PROXY: proxyUrl, NO_PROXY: 'example.com,127.0.0.1' } });
       expect(around.code, around.stderr).toBe(0);
