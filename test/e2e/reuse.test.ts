@@ -136,6 +136,12 @@ describe('eic-ssh --reuse', () => {
     const none = await cli(['-O', 'check', `${user}@web-1`]);
     expect(none.stderr).toMatch(/^Control socket connect\(.*\/mux\/[0-9a-f]{20}\.sock\): No such file or directory\n$/);
     expect(none.code).toBe(255);
+    const noTarget = await cli(['-O', 'check']);
+    expect(noTarget.stderr).toBe('eic-ssh: -O check needs a target\n  hint: for example: eic-ssh -O check ec2-user@web-1\n');
+    expect(noTarget.code).toBe(255);
+    const unsupported = await cli(['-O', 'forward', `${user}@web-1`]);
+    expect(unsupported.stderr).toMatch(/^eic-ssh: -O forward is not supported by eic-ssh\n {2}hint: /);
+    expect(unsupported.code).toBe(255);
   });
 
   it('--audit writes one line per session through a master, with the master\'s push and key', async () => {
