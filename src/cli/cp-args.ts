@@ -7,7 +7,7 @@
 import { UsageError } from '../errors.js';
 import type { RouteName, Via } from '../tunnel/route.js';
 import { planOperands, type Operand } from '../copy/operands.js';
-import { parseKeyType, parsePort, type KeyType } from './ssh-args.js';
+import { parseKeyType, parsePort, splitLong, type KeyType } from './ssh-args.js';
 import { applySshOption, type SshConfigOptions } from './ssh-options.js';
 
 export interface CopyOptions extends SshConfigOptions {
@@ -72,14 +72,13 @@ export function parseCopyArgs(argv: string[]): CopyOptions {
       break;
     }
     if (arg.startsWith('--')) {
-      const eq = arg.indexOf('=');
-      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      if (name === 'no-reuse' && eq < 0) {
+      const [name, attached] = splitLong(arg.slice(2));
+      if (name === 'no-reuse' && attached === undefined) {
         options.reuse = false;
         continue;
       }
       if (!LONG_VALUE_OPTIONS.has(name)) throw new UsageError(`unknown option --${name}`, 'see eic-scp --help');
-      const value = eq < 0 ? argv[++i] : arg.slice(eq + 1);
+      const value = attached ?? argv[++i];
       if (value === undefined) throw new UsageError(`option --${name} needs a value`, 'see eic-scp --help');
       applyLong(options, name, value);
       continue;

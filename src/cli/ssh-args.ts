@@ -250,7 +250,8 @@ function parseEscapeChar(value: string): string | null {
   throw new UsageError(`-e: bad escape character '${value}'`, "use a single character, '^X', or 'none'");
 }
 
-function splitLong(text: string): [string, string | undefined] {
+// `name=value` or `name` (value undefined); shared with eic-scp's parser (cp-args.ts).
+export function splitLong(text: string): [string, string | undefined] {
   const eq = text.indexOf('=');
   return eq < 0 ? [text, undefined] : [text.slice(0, eq), text.slice(eq + 1)];
 }
